@@ -1,0 +1,3 @@
+from tui_backup.cli import main
+
+main()

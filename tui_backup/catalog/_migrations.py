@@ -1,0 +1,67 @@
+"""Ordered migrations of the catalog schema.
+
+Each entry upgrades the catalog from version N-1 to N. Never edit a released migration:
+append a new one. `schema_version` records which were applied and when.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the first schema — snapshots and jobs.
+    """
+    CREATE TABLE snapshots (
+        id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        source_kind TEXT NOT NULL,
+        source TEXT NOT NULL,
+        path TEXT NOT NULL,
+        artifact TEXT NOT NULL,
+        size_bytes INTEGER NOT NULL,
+        db_size_bytes INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        duration_s REAL NOT NULL,
+        note TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX snapshots_created ON snapshots(created_at);
+    CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        target TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL,
+        bytes INTEGER NOT NULL DEFAULT 0,
+        duration_s REAL,
+        error TEXT,
+        log_path TEXT
+    );
+    CREATE INDEX jobs_started ON jobs(started_at);
+    """,
+    # 2: snapshot details (tables, pages, verification, kind), who ran each job, volume markers.
+    """
+    ALTER TABLE snapshots ADD COLUMN kind TEXT NOT NULL DEFAULT 'manual';
+    ALTER TABLE snapshots ADD COLUMN page_size INTEGER;
+    ALTER TABLE snapshots ADD COLUMN page_count INTEGER;
+    ALTER TABLE snapshots ADD COLUMN tables_json TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE snapshots ADD COLUMN row_count INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE snapshots ADD COLUMN engine_version TEXT NOT NULL DEFAULT '';
+    ALTER TABLE snapshots ADD COLUMN verified_at TEXT;
+    ALTER TABLE snapshots ADD COLUMN verify_status TEXT;
+    ALTER TABLE snapshots ADD COLUMN verify_detail TEXT;
+    ALTER TABLE snapshots ADD COLUMN job_id INTEGER REFERENCES jobs(id);
+    ALTER TABLE jobs ADD COLUMN pid INTEGER;
+    ALTER TABLE jobs ADD COLUMN host TEXT;
+    ALTER TABLE jobs ADD COLUMN interface TEXT;
+    ALTER TABLE jobs ADD COLUMN summary TEXT;
+    CREATE TABLE volumes (
+        path TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        marker_id TEXT NOT NULL,
+        device INTEGER,
+        created_at TEXT NOT NULL,
+        last_seen_at TEXT
+    );
+    """,
+)
+
+LATEST_VERSION = len(MIGRATIONS)

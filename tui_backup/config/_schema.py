@@ -1,0 +1,119 @@
+"""The config schema: every section and key, its type, default and one-line explanation.
+
+One table drives validation, the commented template `init` writes, and the configuration
+reference in the README, so the three can never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+KeyType = Literal["str", "int", "bool", "path", "path_list", "choice", "db_url"]
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    type: KeyType
+    default: Any
+    help: str
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    help: str
+    keys: tuple[Key, ...] = field(default_factory=tuple)
+
+    def key(self, name: str) -> Key | None:
+        for k in self.keys:
+            if k.name == name:
+                return k
+        return None
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section(
+        "profile",
+        "The protected application.",
+        (
+            Key("name", "str", None, "Name of this profile (letters, digits, - and _).", required=True),
+            Key("description", "str", "", "Free text shown in the app's header."),
+            Key(
+                "state_dir",
+                "path",
+                "",
+                'Where the catalog, logs and default snapshots live ("" = the platform state dir).',
+            ),
+        ),
+    ),
+    Section(
+        "source",
+        "What this profile protects.",
+        (
+            Key(
+                "database",
+                "db_url",
+                None,
+                'sqlite:///abs/path/app.db or postgresql://user@host:5432/db ("" = $DATABASE_URL).',
+                required=True,
+            ),
+            Key(
+                "password_file",
+                "path",
+                "",
+                "File holding the PostgreSQL password (never put it in the URL).",
+            ),
+            Key("files", "path_list", [], "Directories of user files the application keeps."),
+            Key("config_files", "path_list", [], "The application's own config files."),
+        ),
+    ),
+    Section(
+        "snapshots",
+        "Layer 3: verified, compressed, checksummed copies of the database.",
+        (
+            Key("dir", "path", "", 'Where snapshots are stored ("" = <state_dir>/snapshots).'),
+            Key("keep", "int", 10, "How many snapshots to keep (the newest verified one is never removed).", minimum=1),
+            Key("compression_level", "int", 3, "zstd level, 1 (fastest) to 19 (smallest).", minimum=1, maximum=19),
+            Key(
+                "verify",
+                "choice",
+                "quick",
+                'Integrity check after each copy: "quick" (PRAGMA quick_check) or "full" (integrity_check).',
+                choices=("quick", "full"),
+            ),
+            Key("timeout_seconds", "int", 3600, "Give up on a snapshot that takes longer than this.", minimum=1),
+            Key("prune_after_create", "bool", True, "Apply `keep` after every new snapshot."),
+        ),
+    ),
+    Section(
+        "volumes",
+        "Layer 0: the volume guard.",
+        (Key("min_free_mb", "int", 100, "Refuse to write to a volume with less free space than this.", minimum=0),),
+    ),
+    Section(
+        "trash",
+        "Layer 1: what the tool removes or overwrites waits here first.",
+        (Key("retention_days", "int", 30, "Days an item stays in the trash before it is purged.", minimum=1),),
+    ),
+    Section(
+        "tui",
+        "The terminal app.",
+        (Key("theme", "str", "dark", "Theme name (built-in, or a TOML file in the config dir's themes/)."),),
+    ),
+)
+
+# Array-of-tables sections that later layers validate themselves.
+OPEN_ARRAYS: tuple[str, ...] = ("policy",)
+
+
+def section(name: str) -> Section | None:
+    for s in SECTIONS:
+        if s.name == name:
+            return s
+    return None

@@ -1,0 +1,40 @@
+"""The fully commented config that `init` writes: every option, its default, one line of help."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import tomlkit
+
+from tui_backup.config._schema import SECTIONS
+
+
+def _toml_value(value: Any) -> str:
+    return tomlkit.item(value).as_string()
+
+
+def render_config(values: dict[str, dict[str, Any]]) -> str:
+    """Render a config with `values` (section -> key -> value) filled in over the defaults."""
+    out: list[str] = [
+        "# tui-backup profile. Every option is listed with its default and what it does.",
+        "# Edit freely: the tool keeps your comments and layout when it changes this file.",
+        "",
+    ]
+    for sect in SECTIONS:
+        out.append(f"# {sect.help}")
+        out.append(f"[{sect.name}]")
+        given = values.get(sect.name, {})
+        for k in sect.keys:
+            value = given.get(k.name, k.default)
+            if value is None:
+                value = ""
+            default = "" if k.default is None else f" (default: {_toml_value(k.default)})"
+            out.append(f"# {k.help}{default}")
+            out.append(f"{k.name} = {_toml_value(value)}")
+        out.append("")
+    out += [
+        "# Backup policies (layer 4) go here as [[policy]] blocks: destination, schedule,",
+        "# retention. See the README's configuration reference.",
+        "",
+    ]
+    return "\n".join(out)

@@ -1,0 +1,92 @@
+"""The validated config of one profile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
+
+
+@dataclass(frozen=True)
+class DatabaseSource:
+    """The profile's database: a SQLite file or a PostgreSQL URL."""
+
+    kind: Literal["sqlite", "postgresql"]
+    url: str
+    path: Path | None = None  # sqlite only
+
+    @property
+    def display(self) -> str:
+        """The URL with any password removed: safe for logs and screens."""
+        if self.kind == "sqlite":
+            return f"sqlite://{self.path}"
+        return redact_url(self.url)
+
+
+def redact_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    user = unquote(parts.username or "")
+    return url.replace(parts.netloc, f"{user}:***@{netloc[-1]}", 1)
+
+
+@dataclass(frozen=True)
+class ProfileSection:
+    name: str
+    description: str = ""
+    state_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class SourceSection:
+    database: DatabaseSource
+    password_file: Path | None = None
+    files: tuple[Path, ...] = ()
+    config_files: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class SnapshotsSection:
+    dir: Path | None = None
+    keep: int = 10
+    compression_level: int = 3
+    verify: Literal["quick", "full"] = "quick"
+    timeout_seconds: int = 3600
+    prune_after_create: bool = True
+
+
+@dataclass(frozen=True)
+class VolumesSection:
+    min_free_mb: int = 100
+
+
+@dataclass(frozen=True)
+class TrashSection:
+    retention_days: int = 30
+
+
+@dataclass(frozen=True)
+class TuiSection:
+    theme: str = "dark"
+
+
+@dataclass(frozen=True)
+class Config:
+    """One profile's config, validated. Paths are absolute."""
+
+    file: Path
+    profile: ProfileSection
+    source: SourceSection
+    snapshots: SnapshotsSection = field(default_factory=SnapshotsSection)
+    volumes: VolumesSection = field(default_factory=VolumesSection)
+    trash: TrashSection = field(default_factory=TrashSection)
+    tui: TuiSection = field(default_factory=TuiSection)
+    policies: tuple[dict[str, Any], ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.profile.name

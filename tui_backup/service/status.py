@@ -1,0 +1,92 @@
+"""`status`: the profile's health in one report."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from tui_backup.service.volumes import VolumeStatus
+
+if TYPE_CHECKING:
+    from tui_backup.service.profile import ProfileService
+
+HEALTH_OK = "ok"
+HEALTH_WARN = "warn"
+HEALTH_FAIL = "fail"
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    profile: str
+    config_file: str
+    database: str
+    database_kind: str
+    files: list[str]
+    config_files: list[str]
+    state_dir: str
+    snapshot_count: int
+    newest_snapshot_id: str | None
+    newest_snapshot_at: str | None
+    newest_snapshot_age_s: float | None
+    volumes: list[VolumeStatus]
+    health: str  # ok | warn | fail
+    problems: list[str] = field(default_factory=list)
+    running_jobs: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["volumes"] = [v.to_json() for v in self.volumes]
+        return d
+
+
+def parse_utc(ts: str) -> datetime:
+    return datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def profile_status(svc: ProfileService) -> StatusReport:
+    from tui_backup.catalog import jobs as job_rows
+
+    cfg = svc.config
+    snaps = svc.list_snapshots()
+    volumes = svc.volume_statuses()
+    problems: list[str] = []
+    health = HEALTH_OK
+    for v in volumes:
+        if not v.ok:
+            problems.append(f"volume {v.name} is {v.state}: {v.detail}")
+            health = HEALTH_FAIL
+    newest = snaps[0] if snaps else None
+    age = None
+    if newest is None:
+        problems.append("no snapshot yet: take one with `tui-backup snapshot create`")
+        if health == HEALTH_OK:
+            health = HEALTH_WARN
+    else:
+        age = (datetime.now(UTC) - parse_utc(newest.created_at)).total_seconds()
+        if newest.verify_status == "corrupt":
+            problems.append(f"newest snapshot {newest.id} is corrupt")
+            health = HEALTH_FAIL
+    corrupt = [s.id for s in snaps[1:] if s.verify_status == "corrupt"]
+    if corrupt:
+        problems.append(f"{len(corrupt)} older snapshot(s) failed verification: {', '.join(corrupt[:3])}")
+        if health == HEALTH_OK:
+            health = HEALTH_WARN
+    running = sum(1 for j in job_rows.list_jobs(svc.catalog, 50) if j.status == job_rows.RUNNING)
+    return StatusReport(
+        profile=cfg.name,
+        config_file=str(cfg.file),
+        database=cfg.source.database.display,
+        database_kind=cfg.source.database.kind,
+        files=[str(p) for p in cfg.source.files],
+        config_files=[str(p) for p in cfg.source.config_files],
+        state_dir=str(svc.paths.state_dir),
+        snapshot_count=len(snaps),
+        newest_snapshot_id=newest.id if newest else None,
+        newest_snapshot_at=newest.created_at if newest else None,
+        newest_snapshot_age_s=age,
+        volumes=volumes,
+        health=health,
+        problems=problems,
+        running_jobs=running,
+    )
