@@ -1,0 +1,80 @@
+"""Fixtures shared by every test: an isolated home, a sample application database, a profile."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tui_backup.service import ProfileService
+from tui_backup.service.setup import InitRequest, init_profile
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own config and state dirs; nothing from the real user leaks in."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    for var in ("TUI_BACKUP_CONFIG", "TUI_BACKUP_PROFILE", "DATABASE_URL", "PGPASSWORD", "NO_COLOR"):
+        monkeypatch.delenv(var, raising=False)
+    return home
+
+
+def make_app_db(path: Path, rows: int = 500) -> Path:
+    """A small application database in WAL mode: assets, tags, and a link table."""
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.executescript(
+        """
+        CREATE TABLE assets (id INTEGER PRIMARY KEY, name TEXT NOT NULL, size INTEGER, body BLOB);
+        CREATE TABLE tags (id INTEGER PRIMARY KEY, label TEXT UNIQUE NOT NULL);
+        CREATE TABLE asset_tags (asset_id INTEGER REFERENCES assets(id), tag_id INTEGER REFERENCES tags(id));
+        CREATE INDEX asset_tags_asset ON asset_tags(asset_id);
+        """
+    )
+    conn.executemany(
+        "INSERT INTO assets (name, size, body) VALUES (?, ?, ?)",
+        [(f"asset-{i}.jpg", i * 10, bytes([i % 256]) * 64) for i in range(rows)],
+    )
+    conn.executemany("INSERT INTO tags (label) VALUES (?)", [(f"tag{i}",) for i in range(20)])
+    conn.executemany("INSERT INTO asset_tags VALUES (?, ?)", [(i + 1, i % 20 + 1) for i in range(rows)])
+    conn.commit()
+    conn.close()
+    return path
+
+
+@pytest.fixture
+def app_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "app"
+    (d / "files").mkdir(parents=True)
+    (d / "files" / "a.txt").write_text("hello\n")
+    (d / "app.conf").write_text("key = value\n")
+    make_app_db(d / "app.db")
+    return d
+
+
+@pytest.fixture
+def profile_config(app_dir: Path) -> Path:
+    """A profile named `app` over `app_dir`, created as `tui-backup init` would."""
+    config = init_profile(
+        InitRequest(
+            name="app",
+            database=f"sqlite://{app_dir / 'app.db'}",
+            files=(app_dir / "files",),
+            config_files=(app_dir / "app.conf",),
+        )
+    )
+    return config.file
+
+
+@pytest.fixture
+def svc(profile_config: Path) -> Iterator[ProfileService]:
+    service = ProfileService.open(config=profile_config)
+    yield service
+    service.close()
