@@ -39,7 +39,7 @@ class JobRecord:
 
 
 def _from_row(row: sqlite3.Row) -> JobRecord:
-    return JobRecord(**{k: row[k] for k in row.keys()})  # noqa: SIM118
+    return JobRecord(**{k: row[k] for k in row.keys()})
 
 
 def start_job(catalog: Catalog, kind: str, target: str, interface: str, log_path: str | None = None) -> int:

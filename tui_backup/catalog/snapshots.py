@@ -50,7 +50,7 @@ _COLUMNS = (
 
 
 def _from_row(row: sqlite3.Row) -> SnapshotRecord:
-    data = {k: row[k] for k in row.keys()}  # noqa: SIM118 - sqlite3.Row needs keys()
+    data = {k: row[k] for k in row.keys()}
     data["tables"] = json.loads(data.pop("tables_json") or "{}")
     return SnapshotRecord(**data)
 

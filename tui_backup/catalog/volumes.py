@@ -19,7 +19,7 @@ class VolumeRecord:
 
 def get_volume(catalog: Catalog, path: str) -> VolumeRecord | None:
     row = catalog.conn.execute("SELECT * FROM volumes WHERE path = ?", (path,)).fetchone()
-    return VolumeRecord(**{k: row[k] for k in row.keys()}) if row else None  # noqa: SIM118
+    return VolumeRecord(**{k: row[k] for k in row.keys()}) if row else None
 
 
 def record_volume(catalog: Catalog, path: str, name: str, marker_id: str, device: int | None) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import tomlkit
-from tomlkit.items import Table
+from tomlkit.items import Item, Table
 
 from tui_backup.config._load import read_document, validate_document
 from tui_backup.config._schema import section
@@ -50,9 +50,10 @@ class ConfigDocument:
         if key in table:
             old = table.item(key)
             new = tomlkit.item(value)
-            comment = old.trivia.comment
-            if comment:
-                new.comment(comment.lstrip("# ").rstrip())
+            if isinstance(old, Item):
+                # Keep the line's indentation, the spacing before its comment, and the comment.
+                for attr in ("indent", "comment_ws", "comment", "trail"):
+                    setattr(new.trivia, attr, getattr(old.trivia, attr))
             table[key] = new
         else:
             table.add(key, value)

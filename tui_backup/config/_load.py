@@ -47,6 +47,8 @@ def parse_text(text: str, file: str) -> tomlkit.TOMLDocument:
         return tomlkit.parse(text)
     except tomlkit.exceptions.ParseError as exc:
         problem = str(exc).split(" at line ")[0]
+        if "\\x00" in problem:  # tomlkit's way of saying the file ended early
+            problem = "unexpected end of file (an unclosed bracket or quote?)"
         raise ConfigError(
             file, f"TOML syntax error: {problem}", line=exc.line, hint="fix the line shown (see https://toml.io)"
         ) from None

@@ -10,7 +10,7 @@ from tui_backup.config._schema import SECTIONS
 
 
 def _toml_value(value: Any) -> str:
-    return tomlkit.item(value).as_string()
+    return str(tomlkit.item(value).as_string())
 
 
 def render_config(values: dict[str, dict[str, Any]]) -> str:

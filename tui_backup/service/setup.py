@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tui_backup.config import load_config, parse_database_url, profile_path, render_config
 from tui_backup.config.locations import check_profile_name
@@ -59,7 +60,7 @@ def init_profile(req: InitRequest) -> Config:
             f"--snapshots-dir: {req.snapshots_dir} does not exist",
             f"create it first (mkdir -p -- {req.snapshots_dir}) or mount its drive",
         )
-    values = {
+    values: dict[str, dict[str, Any]] = {
         "profile": {
             "name": req.name,
             "description": req.description,
