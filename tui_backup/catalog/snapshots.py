@@ -34,6 +34,8 @@ class SnapshotRecord:
     verify_status: str | None = None  # ok | corrupt | None (never verified)
     verify_detail: str | None = None
     job_id: int | None = None
+    # Not stored in the catalog: the warnings met while creating it (on the record create returns).
+    warnings: tuple[str, ...] = ()
 
     @property
     def verified(self) -> bool:

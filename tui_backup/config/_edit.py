@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import tomlkit
-from tomlkit.items import Item, Table
+from tomlkit.items import Array, Item, Table
 
 from tui_backup.config._load import read_document, validate_document
 from tui_backup.config._schema import section
@@ -49,6 +49,8 @@ class ConfigDocument:
         assert isinstance(table, Table)
         if key in table:
             old = table.item(key)
+            if isinstance(old, Array) and isinstance(value, list) and _edit_array_in_place(old, value):
+                return
             new = tomlkit.item(value)
             if isinstance(old, Item):
                 # Keep the line's indentation, the spacing before its comment, and the comment.
@@ -69,6 +71,24 @@ class ConfigDocument:
             os.fchmod(fd, mode)
             os.write(fd, self.doc.as_string().encode("utf-8"))
         return config
+
+
+def _edit_array_in_place(arr: Array, new: list[Any]) -> bool:
+    """Turn `arr` into `new` by removing and appending elements, so the comments on the
+    elements that stay survive. False when `new` cannot be reached that way (reordered,
+    duplicates): the caller then replaces the whole array."""
+    old = list(arr)
+    if len(set(new)) != len(new) or len(set(old)) != len(old):
+        return False
+    if [v for v in old if v in new] + [v for v in new if v not in old] != new:
+        return False
+    for i in reversed(range(len(old))):
+        if old[i] not in new:
+            del arr[i]
+    for v in new:
+        if v not in old:
+            arr.append(v)
+    return True
 
 
 def _split_key(dotted: str) -> tuple[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from tui_backup.jobs.events import CancelToken, ProgressCallback
 
@@ -51,3 +51,15 @@ class DatabaseEngine(Protocol):
 
     def load(self, copy: Path, *, timeout: float, progress: ProgressCallback) -> None:
         """Replace the live database's content with `copy`."""
+
+
+@runtime_checkable
+class LiveCheckable(Protocol):
+    """An engine that can run its integrity check on the live database (SQLite).
+
+    Restores use it to verify the result of the swap; engines without it (PostgreSQL,
+    where the server guarantees consistency) are verified by their row counts alone.
+    """
+
+    def check_live(self, *, full: bool) -> None:
+        """Raise SnapshotCorruptError if the live database fails its integrity check."""

@@ -1,0 +1,182 @@
+"""The terminal app: a header with the profile's health, a tabbed body, a footer of keys.
+
+The app holds no business logic: it shows what the service layer reports and calls it in
+thread workers. Panes for layers that have not landed yet say what will appear there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, TabbedContent, TabPane
+
+from tui_backup.errors import TuiBackupError
+from tui_backup.service.profile import ProfileService
+from tui_backup.tui.formatting import Clock, utc_clock
+from tui_backup.tui.messages import DataChanged, OperationFailed, StatusLoaded
+from tui_backup.tui.themes import APP_VARIABLES, DEFAULT_THEME, load_themes
+from tui_backup.tui.widgets import ComingSoon, Dashboard, JobsTable, ProfileHeader, SnapshotsPane
+
+STATUS_REFRESH_S = 30.0
+RECENT_JOBS = 100
+
+PANES: tuple[tuple[str, str], ...] = (
+    ("dashboard", "Dashboard"),
+    ("snapshots", "Snapshots"),
+    ("policies", "Policies"),
+    ("jobs", "Jobs"),
+    ("trash", "Trash"),
+    ("journal", "Journal"),
+)
+
+POLICIES_SOON = (
+    "Backup policies (layer 4) will appear here: each policy's destination (local copy, restic "
+    "or rsync), schedule, retention, last backup and its state, with keys to run one now, "
+    "browse its restore points and restore from them.\n\n"
+    "Policies are configured as [[policy]] blocks in the profile's config."
+)
+TRASH_SOON = (
+    "The trash (layer 1) will appear here: everything the tool removes or overwrites waits "
+    "here for the recovery window ([trash] retention_days, 30 days by default) before it is "
+    "purged, with keys to restore an item or empty the trash."
+)
+JOURNAL_SOON = (
+    "The change journal (layer 2) will appear here: every modification — made by the tool or "
+    "found in the protected data — as append-only, tamper-evident entries, with a key to "
+    "check the chain."
+)
+
+
+class BackupApp(App[None]):
+    """The tui-backup terminal app for one profile."""
+
+    # Absolute, so subclasses defined elsewhere (tests) find it too.
+    CSS_PATH = Path(__file__).parent / "app.tcss"
+    TITLE = "tui-backup"
+
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("f5,ctrl+r", "refresh_status", "Refresh", key_display="F5", id="app.refresh"),
+        *(
+            Binding(str(n), f"show_pane('{pane}')", title, show=False, id=f"app.pane.{pane}")
+            for n, (pane, title) in enumerate(PANES, start=1)
+        ),
+    ]
+
+    def __init__(
+        self,
+        service: ProfileService,
+        *,
+        clock: Clock = utc_clock,
+        theme_dirs: list[Path] | None = None,
+    ) -> None:
+        super().__init__()
+        self.service = service
+        self.clock = clock
+        self._theme_dirs = theme_dirs
+        self.theme_problems: list[str] = []
+
+    # Our own colour variables ($health-ok ...), which theme files may override.
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(APP_VARIABLES)
+
+    def compose(self) -> ComposeResult:
+        cfg = self.service.config
+        yield ProfileHeader(cfg.name, cfg.profile.description)
+        with TabbedContent(initial="dashboard", id="panes"):
+            with TabPane("1 Dashboard", id="dashboard"):
+                yield Dashboard(id="dashboard-view")
+            with TabPane("2 Snapshots", id="snapshots"):
+                yield SnapshotsPane(self.service, clock=self.clock, id="snapshots-view")
+            with TabPane("3 Policies", id="policies"):
+                yield ComingSoon(POLICIES_SOON)
+            with TabPane("4 Jobs", id="jobs"):
+                yield JobsTable(id="jobs-view")
+            with TabPane("5 Trash", id="trash"):
+                yield ComingSoon(TRASH_SOON)
+            with TabPane("6 Journal", id="journal"):
+                yield ComingSoon(JOURNAL_SOON)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self._apply_themes()
+        self.refresh_status()
+        self.set_interval(STATUS_REFRESH_S, self.refresh_status)
+
+    # ---- themes ----
+
+    def _apply_themes(self) -> None:
+        """Register every valid theme file; report all bad ones in one notification."""
+        themes, problems = load_themes(self._theme_dirs)
+        for theme in themes.values():
+            self.register_theme(theme)
+        wanted = self.service.config.tui.theme
+        if problems:
+            self.theme_problems = [str(p) for p in problems]
+            lines = "\n".join(f"• {p.file}: {p.reason}" for p in problems)
+            self.notify(f"{lines}\nThese theme files were skipped.", title="Bad theme files",
+                        severity="warning", timeout=20, markup=False)
+        if wanted in self.available_themes:
+            self.theme = wanted
+        else:
+            fallback = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+            self.notify(f"Theme {wanted!r} not found ([tui] theme in {self.service.config.file}); using {fallback!r}.",
+                        title="Unknown theme", severity="warning", timeout=12, markup=False)
+            self.theme = fallback
+
+    # ---- status (header, dashboard, jobs) ----
+
+    def action_refresh_status(self) -> None:
+        self.refresh_status()
+        self.query_one(SnapshotsPane).reload()
+
+    def refresh_status(self) -> None:
+        self._load_status()
+
+    @work(thread=True, exclusive=True, group="status", exit_on_error=False)
+    def _load_status(self) -> None:
+        try:
+            report = self.service.status()
+            jobs = self.service.list_jobs(RECENT_JOBS)
+        except TuiBackupError as exc:
+            self.post_message(OperationFailed("status", exc.message, exc.hint))
+            return
+        except NotImplementedError:
+            return  # the snapshot engine is still being built: keep "checking"
+        self.post_message(StatusLoaded(report, jobs))
+
+    def on_status_loaded(self, message: StatusLoaded) -> None:
+        self.query_one(ProfileHeader).show_status(message.report)
+        self.query_one(Dashboard).show_status(message.report, self.clock())
+        self.query_one(JobsTable).show_jobs(message.jobs)
+
+    @on(DataChanged)
+    def _data_changed(self) -> None:
+        self.refresh_status()
+
+    def on_operation_failed(self, message: OperationFailed) -> None:
+        hint = f"\n{message.hint}" if message.hint else ""
+        self.notify(f"{message.message}{hint}", title=f"✖ {message.action} failed", severity="error",
+                    timeout=12, markup=False)
+
+    # ---- panes ----
+
+    def action_show_pane(self, pane: str) -> None:
+        self.query_one(TabbedContent).active = pane
+        self._focus_pane(pane)
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id is not None and not self.query_one(TabbedContent).query("Tabs:focus"):
+            self._focus_pane(event.pane.id)
+
+    def _focus_pane(self, pane: str) -> None:
+        if pane == "snapshots":
+            self.query_one(SnapshotsPane).focus_table()
+        elif pane == "jobs":
+            self.query_one(JobsTable).focus()
+        elif pane == "dashboard":
+            self.query_one(Dashboard).focus()

@@ -1,0 +1,141 @@
+"""How the app writes sizes, times, ages, paths and states.
+
+Every state is shown as a symbol *and* a word, never by colour alone, so the app reads the
+same with NO_COLOR, in a 16-colour terminal and to a colour-blind user.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+Clock = Callable[[], datetime]
+
+
+def utc_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+# Symbols are plain Unicode that every terminal font we know of carries.
+HEALTH_SYMBOLS = {"ok": "✔", "warn": "▲", "fail": "✖"}
+HEALTH_WORDS = {"ok": "healthy", "warn": "warning", "fail": "failing"}
+
+VERIFY_LABELS = {"ok": "✔ ok", "corrupt": "✖ corrupt", "missing": "✖ missing", None: "· never"}
+
+VOLUME_SYMBOLS = {
+    "online": "✔",
+    "offline": "✖",
+    "foreign": "✖",
+    "missing": "✖",
+    "read-only": "▲",
+    "low space": "▲",
+}
+
+JOB_SYMBOLS = {"running": "⟳", "succeeded": "✔", "failed": "✖", "cancelled": "■"}
+
+
+def health_label(health: str) -> str:
+    return f"{HEALTH_SYMBOLS.get(health, '?')} {HEALTH_WORDS.get(health, health)}"
+
+
+def verify_label(status: str | None) -> str:
+    return VERIFY_LABELS.get(status, f"? {status}")
+
+
+def volume_label(state: str) -> str:
+    return f"{VOLUME_SYMBOLS.get(state, '?')} {state}"
+
+
+def job_label(status: str) -> str:
+    return f"{JOB_SYMBOLS.get(status, '?')} {status}"
+
+
+def human_bytes(n: int | None) -> str:
+    if n is None:
+        return "—"
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(size) < 1024 or unit == "TB":
+            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+def parse_timestamp(ts: str) -> datetime:
+    """The catalog's UTC timestamps (`2024-03-01T12:00:00.000000Z`), tolerant of variants."""
+    text = ts.strip().replace("Z", "+00:00")
+    parsed = datetime.fromisoformat(text)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def local_time(ts: str | None) -> str:
+    """A catalog timestamp in the user's local time, to the minute."""
+    if not ts:
+        return "—"
+    try:
+        return parse_timestamp(ts).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return ts
+
+
+def short_time(ts: str | None, now: datetime) -> str:
+    """`03-01 09:00` this year, `2023-03-01` before (as `ls -l` does): narrow enough for 80 columns."""
+    if not ts:
+        return "—"
+    try:
+        local = parse_timestamp(ts).astimezone()
+    except ValueError:
+        return ts
+    if local.year == now.astimezone().year:
+        return local.strftime("%m-%d %H:%M")
+    return local.strftime("%Y-%m-%d")
+
+
+def full_time(ts: str | None) -> str:
+    if not ts:
+        return "—"
+    try:
+        return parse_timestamp(ts).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return ts
+
+
+def age(ts: str | None, now: datetime) -> str:
+    """`3 min ago`, `2 h ago`, `5 days ago`."""
+    if not ts:
+        return "—"
+    try:
+        seconds = (now - parse_timestamp(ts)).total_seconds()
+    except ValueError:
+        return "?"
+    return human_duration(seconds) + " ago" if seconds >= 60 else "just now"
+
+
+def human_duration(seconds: float) -> str:
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min"
+    if s < 86400:
+        return f"{s // 3600} h {s % 3600 // 60:02d} min"
+    days = s // 86400
+    return f"{days} day" if days == 1 else f"{days} days"
+
+
+def display_path(path: str | Path) -> str:
+    """A path with the home directory written as `~` (shorter, and the same on every machine)."""
+    text = str(path)
+    home = os.path.expanduser("~")
+    if home not in ("", "/") and (text == home or text.startswith(home + os.sep)):
+        return "~" + text[len(home) :]
+    for prefix in ("sqlite://",):
+        if text.startswith(prefix):
+            return prefix + display_path(text[len(prefix) :])
+    return text
+
+
+def rows_label(tables: int, rows: int) -> str:
+    return f"{tables} / {rows:,}"
