@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -46,14 +47,20 @@ SEEDS_RECIPE = 'sqlite3 "$1" ".backup \\"$2\\"" && gzip "$2" && sha256sum "$2.gz
 TARGETS = {"create/floor": 2.0, "create/seeds": 0.4, "restore/restore-floor": 3.0}
 
 
-def run(argv: list[str], env: dict[str, str]) -> float:
-    """Time one command (wall clock); fail loudly if it fails."""
+def children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def run(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Run one command; return (wall seconds, CPU seconds of it and its children). Fail loudly."""
+    c0 = children_cpu()
     t0 = time.perf_counter()
-    r = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+    r = subprocess.run(argv, env=env, capture_output=True, check=False)
     elapsed = time.perf_counter() - t0
     if r.returncode != 0:
         raise SystemExit(f"{argv[:6]} failed ({r.returncode}):\n{r.stderr.decode(errors='replace')[-2000:]}")
-    return elapsed
+    return elapsed, children_cpu() - c0
 
 
 def cli(config: Path, *args: str) -> list[str]:
@@ -91,10 +98,11 @@ class Bench:
         self.env.pop("TUI_BACKUP_PROFILE", None)
         self.config = home / ".config" / "tui-backup" / "profiles" / "bench.toml"
         self.times: dict[str, list[float]] = {}
+        self.cpu: dict[str, list[float]] = {}
 
     # ---- setup ----
 
-    def prepare(self, size_mb: int) -> None:
+    def prepare(self, size_mb: int, level: int | None) -> None:
         CACHE.mkdir(exist_ok=True)
         if not self.source.exists():
             print(f"building {self.source.name} (once; cached) ...", flush=True)
@@ -104,6 +112,8 @@ class Bench:
         self.work.mkdir(parents=True)
         shutil.copyfile(self.source, self.live)
         run([PYTHON, "-m", "tui_backup", "init", "--name", "bench", "--db", f"sqlite://{self.live}"], self.env)
+        if level is not None:
+            run(cli(self.config, "config", "set", "snapshots.compression_level", str(level)), self.env)
         os.environ.update({k: self.env[k] for k in ("HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME")})
 
     def snapshot_ids(self) -> list[str]:
@@ -121,9 +131,10 @@ class Bench:
 
     def timed(self, name: str, argv: list[str]) -> None:
         quiesce()
-        t = run(argv, self.env)
+        t, cpu = run(argv, self.env)
         self.times.setdefault(name, []).append(t)
-        print(f"  {name:14s} {t:7.2f} s", flush=True)
+        self.cpu.setdefault(name, []).append(cpu)
+        print(f"  {name:14s} {t:7.2f} s  (cpu {cpu:6.2f} s)  load {os.getloadavg()[0]:.1f}", flush=True)
 
     def create_round(self, i: int) -> None:
         order = ["floor", "create", "seeds"]
@@ -150,36 +161,43 @@ class Bench:
 
     # ---- profile (in-process, one run each) ----
 
-    def profile(self) -> dict[str, dict[str, float]]:
+    def profile(self) -> dict[str, dict[str, list[float]]]:
         from tui_backup.jobs.events import Progress
         from tui_backup.service import ProfileService
 
-        def recorder(marks: list[tuple[str, float]]) -> Any:
+        def now() -> tuple[float, float]:
+            r = resource.getrusage(resource.RUSAGE_SELF)
+            return time.perf_counter(), r.ru_utime + r.ru_stime
+
+        def recorder(marks: list[tuple[str, tuple[float, float]]]) -> Any:
             def on(p: Progress) -> None:
                 if not marks or marks[-1][0] != p.stage:
-                    marks.append((p.stage, time.perf_counter()))
+                    marks.append((p.stage, now()))
 
             return on
 
-        def spans(t0: float, marks: list[tuple[str, float]], end: float) -> dict[str, float]:
-            out: dict[str, float] = {}
-            points = [("start", t0), *marks, ("end", end)]
-            for (stage, t), (_, t_next) in zip(points, points[1:], strict=False):
-                out[stage] = out.get(stage, 0.0) + round(t_next - t, 3)
+        def spans(t0: tuple[float, float], marks: list[tuple[str, tuple[float, float]]]) -> dict[str, list[float]]:
+            """stage -> [wall s, cpu s] from when it was first reported to the next stage."""
+            out: dict[str, list[float]] = {}
+            points = [("start", t0), *marks, ("end", now())]
+            for (stage, (w, c)), (_, (w2, c2)) in zip(points, points[1:], strict=False):
+                acc = out.setdefault(stage, [0.0, 0.0])
+                acc[0] = round(acc[0] + w2 - w, 3)
+                acc[1] = round(acc[1] + c2 - c, 3)
             return out
 
         svc = ProfileService.open(config=self.config)
         try:
             quiesce()
-            marks: list[tuple[str, float]] = []
-            t0 = time.perf_counter()
+            marks: list[tuple[str, tuple[float, float]]] = []
+            t0 = now()
             rec = svc.create_snapshot("profile", progress=recorder(marks))
-            create = spans(t0, marks, time.perf_counter())
+            create = spans(t0, marks)
             quiesce()
             marks = []
-            t0 = time.perf_counter()
+            t0 = now()
             svc.restore_snapshot(rec.id, to=None, progress=recorder(marks))
-            restore = spans(t0, marks, time.perf_counter())
+            restore = spans(t0, marks)
         finally:
             svc.close()
         self.delete_snapshots()
@@ -194,14 +212,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size-mb", type=int, default=1024, help="size of the benchmark database (default 1024)")
     ap.add_argument("--rounds", type=int, default=3, help="rounds of each command (default 3)")
+    ap.add_argument("--level", type=int, help="zstd level for the profile (default: the config's default)")
     ap.add_argument("--no-profile", action="store_true", help="skip the per-stage profile")
     ap.add_argument("--json", type=Path, help="also write the results to this JSON file")
     args = ap.parse_args()
 
     b = Bench(args.size_mb, args.rounds)
-    b.prepare(args.size_mb)
+    b.prepare(args.size_mb, args.level)
     size = b.live.stat().st_size
-    print(f"database: {size / 1e6:.0f} MB, WAL, {args.rounds} rounds; {platform.platform()}, {os.cpu_count()} cores")
+    level = args.level if args.level is not None else "default"
+    print(f"database: {size / 1e6:.0f} MB, WAL, {args.rounds} rounds, zstd level {level}; "
+          f"{platform.platform()}, {os.cpu_count()} cores")  # fmt: skip
 
     print("snapshot create:")
     for i in range(args.rounds):
@@ -225,7 +246,8 @@ def main() -> None:
     }
     print("\nmedians:")
     for k, v in med.items():
-        print(f"  {k:14s} {v:7.2f} s   (runs: {', '.join(f'{x:.2f}' for x in b.times[k])})")
+        runs = ", ".join(f"{x:.2f}" for x in b.times[k])
+        print(f"  {k:14s} {v:7.2f} s   cpu {median(b.cpu[k]):6.2f} s   (runs: {runs})")
     print("ratios:")
     for k, v in ratios.items():
         verdict = "ok" if v <= TARGETS[k] else "MISSED"
@@ -233,14 +255,16 @@ def main() -> None:
 
     prof = {} if args.no_profile else b.profile()
     if prof:
-        print("profile of one in-process run (seconds per stage):")
+        print("profile of one in-process run (per stage: wall s / cpu s of all threads):")
         for op, stages in prof.items():
-            print(f"  {op}: " + ", ".join(f"{s} {t:.2f}" for s, t in stages.items()))
+            print(f"  {op}: " + ", ".join(f"{s} {w:.2f}/{c:.2f}" for s, (w, c) in stages.items()))
     result = {
         "size_bytes": size,
         "rounds": args.rounds,
+        "level": level,
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()},
         "times": b.times,
+        "cpu": b.cpu,
         "medians": med,
         "ratios": ratios,
         "targets": TARGETS,

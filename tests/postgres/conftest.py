@@ -9,9 +9,11 @@ from __future__ import annotations
 import itertools
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -38,6 +40,8 @@ INSERT INTO tags (label) SELECT 'tag' || g FROM generate_series(1, 20) g;
 INSERT INTO asset_tags SELECT g, g % 20 + 1 FROM generate_series(1, 500) g;
 INSERT INTO audit."Event Log" ("what ""exactly""") VALUES (E'tab\there'), (NULL), ('plain');
 '''
+# Any recognisable piece of the password, raw or URL-encoded, counts as a leak.
+LEAKS = [APP_PASSWORD.encode(), quote(APP_PASSWORD, safe="").encode(), b"s3cr3t-UNIQUE-88412"]
 SAMPLE_ROWS = {"assets": 500, "tags": 20, "asset_tags": 500, 'audit.Event Log': 3}
 
 _db_numbers = itertools.count(1)
@@ -82,6 +86,11 @@ class PgDb:
             for t in SAMPLE_ROWS
         ]
         return ",".join(parts)
+
+
+def assert_no_leak(data: bytes, where: str) -> None:
+    for leak in LEAKS:
+        assert leak not in data, f"the password leaked into {where}"
 
 
 def _quoted(table: str) -> str:
@@ -142,8 +151,6 @@ def table_locker(pg_db: PgDb) -> Iterator[subprocess.Popen[bytes]]:
 
 
 def _wait_for_lock(pg_db: PgDb) -> None:
-    import time
-
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         held = pg_db.sql(
@@ -155,5 +162,3 @@ def _wait_for_lock(pg_db: PgDb) -> None:
         time.sleep(0.05)
     raise AssertionError("the locking session never got its lock")
 
-
-__all__ = ["APP_PASSWORD", "SAMPLE_ROWS", "PgDb"]

@@ -23,6 +23,9 @@ from pathlib import Path
 APP_PASSWORD = "Zq7:pw\\t@st/s3cr3t-UNIQUE-88412 with space"
 APP_ROLE = "app_owner"
 SUPERUSER = "postgres"
+ROOT_PREFIX = "tui-backup-pg-"
+SECRET_PREFIX = "tui-backup-pgsecret-"
+OWNER_FILE = "owner.pid"  # the pid of the test session that started the server
 
 
 class PgFixtureError(RuntimeError):
@@ -116,6 +119,37 @@ def _run(argv: list[str], what: str) -> None:
         raise PgFixtureError(f"{what} failed ({r.returncode}): {(r.stderr or r.stdout).strip()}")
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stop_stale_servers(bindir: Path, base: str | None) -> None:
+    """Stop servers (and remove dirs) that an interrupted test session left behind."""
+    for root in Path(base or tempfile.gettempdir()).glob(f"{ROOT_PREFIX}*"):
+        try:
+            owner = int((root / OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            continue
+        if _pid_alive(owner):
+            continue  # another test session is using it
+        if (root / "data" / "postmaster.pid").exists():
+            subprocess.run(
+                _as_postgres([str(bindir / "pg_ctl"), "-D", str(root / "data"), "-m", "immediate", "-w", "stop"]),
+                stdin=subprocess.DEVNULL, capture_output=True, timeout=60, check=False,
+            )  # fmt: skip
+        shutil.rmtree(root, ignore_errors=True)
+    for secret in Path(tempfile.gettempdir()).glob(f"{SECRET_PREFIX}*"):
+        with contextlib.suppress(OSError, ValueError):
+            if not _pid_alive(int((secret / OWNER_FILE).read_text())):
+                shutil.rmtree(secret, ignore_errors=True)
+
+
 def start_server() -> PgServer:
     """initdb, configure, start; return once the server accepts connections."""
     bindir = find_server_bindir()
@@ -126,14 +160,17 @@ def start_server() -> PgServer:
             raise PgFixtureError("running as root but there is no `postgres` OS user: apt-get install postgresql") from None
     # /dev/shm when available: initdb and the server are much faster on tmpfs.
     base = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
-    root = Path(tempfile.mkdtemp(prefix="tui-backup-pg-", dir=base))
+    stop_stale_servers(bindir, base)
+    root = Path(tempfile.mkdtemp(prefix=ROOT_PREFIX, dir=base))
+    (root / OWNER_FILE).write_text(str(os.getpid()))
     data, sockets = root / "data", root / "sock"
     sockets.mkdir()
     if _running_as_root():
         for p in (root, sockets):
             os.chown(p, pw.pw_uid, pw.pw_gid)
     # The tests read this file as the current user; the server never needs it.
-    secret_dir = Path(tempfile.mkdtemp(prefix="tui-backup-pgsecret-"))
+    secret_dir = Path(tempfile.mkdtemp(prefix=SECRET_PREFIX))
+    (secret_dir / OWNER_FILE).write_text(str(os.getpid()))
     password_file = secret_dir / "pg-password"
     password_file.write_text(APP_PASSWORD + "\n")
     password_file.chmod(0o600)

@@ -10,21 +10,14 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.postgres.conftest import SAMPLE_ROWS, PgDb
+from tests.postgres.conftest import SAMPLE_ROWS, PgDb, assert_no_leak
 from tests.postgres.pgserver import APP_PASSWORD, APP_ROLE
 from tui_backup.errors import CancelledError, SnapshotError
 from tui_backup.jobs.events import CancelToken, no_progress
 from tui_backup.sources import pgtools
 from tui_backup.sources.postgres import PostgresDatabase
 
-# Any recognisable piece of the password, raw or URL-encoded, counts as a leak.
-LEAKS = [APP_PASSWORD.encode(), quote(APP_PASSWORD, safe="").encode(), b"s3cr3t-UNIQUE-88412"]
 TOOLS = ("pg_dump", "pg_restore", "psql")
-
-
-def assert_no_leak(data: bytes, where: str) -> None:
-    for leak in LEAKS:
-        assert leak not in data, f"the password leaked into {where}"
 
 
 @pytest.fixture

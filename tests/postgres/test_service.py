@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.cli.helpers import assert_error, cli
-from tests.postgres.conftest import SAMPLE_ROWS, PgDb
+from tests.postgres.conftest import SAMPLE_ROWS, PgDb, assert_no_leak
 from tests.postgres.pgserver import APP_ROLE, free_port
-from tests.postgres.test_secrets import assert_no_leak
 from tui_backup.config import ConfigDocument
 from tui_backup.errors import RestoreError, SnapshotError
 from tui_backup.service import ProfileService

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,8 +26,10 @@ class CliState:
 
         return resolve_config_path(self.profile, self.config)
 
-    def open_service(self, *, check_paths: bool = True) -> ProfileService:
-        """Open the selected profile; its config warnings are printed once, on stderr.
+    @contextmanager
+    def service(self, *, check_paths: bool = True) -> Iterator[ProfileService]:
+        """The selected profile, opened for one command (and closed after it); its config
+        warnings are printed once, on stderr.
 
         `check_paths=False` for commands that only report on the sources, or whose service
         call checks them itself through the volume guard: a source on an unplugged drive is
@@ -35,8 +39,11 @@ class CliState:
         from tui_backup.service import ProfileService
 
         service = ProfileService.open(self.profile, self.config, check_paths=check_paths)
-        print_warnings(service.config.warnings)
-        return service
+        try:
+            print_warnings(service.config.warnings)
+            yield service
+        finally:
+            service.close()
 
 
 def state(ctx: typer.Context) -> CliState:

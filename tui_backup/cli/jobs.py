@@ -29,11 +29,8 @@ def list_(
     from tui_backup.cli._output import print_json, print_table, say
     from tui_backup.tui.formatting import human_bytes, job_label, local_time
 
-    svc = state(ctx).open_service(check_paths=False)
-    try:
+    with state(ctx).service(check_paths=False) as svc:
         jobs = svc.list_jobs(limit)
-    finally:
-        svc.close()
     if as_json:
         print_json([j.to_json() for j in jobs])
         return
@@ -69,11 +66,8 @@ def show(
     from tui_backup.cli._output import escape, print_fields, print_json, say
     from tui_backup.tui.formatting import human_bytes, job_label, local_time
 
-    svc = state(ctx).open_service(check_paths=False)
-    try:
+    with state(ctx).service(check_paths=False) as svc:
         j = svc.get_job(job_id)
-    finally:
-        svc.close()
     if as_json:
         print_json(j.to_json())
         return
@@ -103,6 +97,4 @@ def show(
 def _took(seconds: float | None) -> str:
     from tui_backup.tui.formatting import human_duration
 
-    if seconds is None:
-        return "—"
-    return f"{seconds:.1f} s" if seconds < 60 else human_duration(seconds)
+    return "—" if seconds is None else human_duration(seconds)

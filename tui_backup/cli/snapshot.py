@@ -34,12 +34,9 @@ def create(
     from tui_backup.cli._output import print_json, say
     from tui_backup.cli._progress import progress_reporter
 
-    svc = state(ctx).open_service()
-    try:
+    with state(ctx).service() as svc:
         with progress_reporter("snapshot", quiet=as_json) as progress:
             rec = svc.create_snapshot(note, progress=progress)
-    finally:
-        svc.close()
     if as_json:
         print_json(rec.to_json())
         return
@@ -53,11 +50,8 @@ def list_(ctx: typer.Context, as_json: JsonOption = False) -> None:
     from tui_backup.cli._output import print_json, print_table, say
     from tui_backup.tui.formatting import human_bytes, local_time, rows_label, verify_label
 
-    svc = state(ctx).open_service(check_paths=False)
-    try:
+    with state(ctx).service(check_paths=False) as svc:
         snaps = svc.list_snapshots()
-    finally:
-        svc.close()
     if as_json:
         print_json([s.to_json() for s in snaps])
         return
@@ -88,11 +82,8 @@ def show(ctx: typer.Context, snapshot_id: IdArgument, as_json: JsonOption = Fals
     from tui_backup.cli._output import print_fields, print_json, print_table
     from tui_backup.tui.formatting import human_bytes, local_time, verify_label
 
-    svc = state(ctx).open_service(check_paths=False)
-    try:
+    with state(ctx).service(check_paths=False) as svc:
         s = svc.get_snapshot(snapshot_id)
-    finally:
-        svc.close()
     if as_json:
         print_json(s.to_json())
         return
@@ -137,16 +128,13 @@ def verify(
 
     if (snapshot_id is None) == (not all_):
         raise UsageError("give either a snapshot ID or --all", "e.g. `tui-backup snapshot verify latest`")
-    svc = state(ctx).open_service(check_paths=False)
-    try:
+    with state(ctx).service(check_paths=False) as svc:
         with progress_reporter("verify", quiet=as_json) as progress:
             if all_:
                 results = svc.verify_all_snapshots(progress=progress)
             else:
                 assert snapshot_id is not None
                 results = [svc.verify_snapshot(snapshot_id, progress=progress)]
-    finally:
-        svc.close()
     if as_json:
         print_json([r.to_json() for r in results])
     else:
@@ -180,8 +168,7 @@ def delete(
     from tui_backup.cli._output import say
     from tui_backup.tui.formatting import local_time
 
-    svc = state(ctx).open_service(check_paths=False)
-    try:
+    with state(ctx).service(check_paths=False) as svc:
         s = svc.get_snapshot(snapshot_id)
         confirm(
             f"Delete snapshot {s.id} ({local_time(s.created_at)}, {_summary(s)})?",
@@ -189,8 +176,6 @@ def delete(
             what=f"deleting snapshot {s.id}",
         )
         deleted = svc.delete_snapshot(s.id)
-    finally:
-        svc.close()
     say(f"deleted snapshot {_e(deleted.id)}")
 
 
@@ -203,11 +188,8 @@ def prune(
     """Apply snapshots.keep: keep the newest N snapshots (and always the newest verified one)."""
     from tui_backup.cli._output import print_json, say
 
-    svc = state(ctx).open_service(check_paths=False)
-    try:
+    with state(ctx).service(check_paths=False) as svc:
         decisions = svc.prune_snapshots(dry_run=dry_run)
-    finally:
-        svc.close()
     if as_json:
         print_json({"dry_run": dry_run, "decisions": [d.to_json() for d in decisions]})
         return
@@ -243,8 +225,7 @@ def restore(
     from tui_backup.cli._output import print_json, say
     from tui_backup.cli._progress import progress_reporter
 
-    svc = state(ctx).open_service(check_paths=False)
-    try:
+    with state(ctx).service(check_paths=False) as svc:
         if dry_run:
             plan = svc.plan_restore(snapshot_id, to=to)
             if as_json:
@@ -262,8 +243,6 @@ def restore(
             )
         with progress_reporter("restore", quiet=as_json) as progress:
             result = svc.restore_snapshot(snapshot_id, to=to, force=force, progress=progress)
-    finally:
-        svc.close()
     if as_json:
         print_json(result.to_json())
         return

@@ -20,11 +20,8 @@ def status(
     """Profile, sources, snapshots (count, newest and its age) and volume states."""
     from tui_backup.cli._output import print_json
 
-    svc = state(ctx).open_service(check_paths=False)
-    try:
+    with state(ctx).service(check_paths=False) as svc:
         report = svc.status()
-    finally:
-        svc.close()
     if as_json:
         print_json(report.to_json())
         return

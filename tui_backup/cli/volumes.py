@@ -29,11 +29,8 @@ def volumes(
     from tui_backup.cli._output import print_json, print_table, say
     from tui_backup.tui.formatting import human_bytes, volume_label
 
-    svc = state(ctx).open_service(check_paths=False)
-    try:
+    with state(ctx).service(check_paths=False) as svc:
         statuses = svc.volume_statuses()
-    finally:
-        svc.close()
     if as_json:
         print_json([v.to_json() for v in statuses])
         return
@@ -61,12 +58,9 @@ def adopt(
     """
     from tui_backup.cli._output import say
 
-    svc = state(ctx).open_service(check_paths=False)
-    try:
+    with state(ctx).service(check_paths=False) as svc:
         vol = svc.volume(name)
         marker_id = svc.adopt_volume(name)
-    finally:
-        svc.close()
     say(f"volume {_e(vol.name)} ({_e(str(vol.path))}) adopted; marker id {marker_id}")
 
 

@@ -273,6 +273,7 @@ def stage_snapshot(
     warnings: list[str],
     job_id: int | None,
     keep_damaged: bool = False,
+    level: int | None = None,
 ) -> StagedSnapshot:
     """Dump, verify and compress into a temporary directory; nothing is visible yet.
 
@@ -281,6 +282,7 @@ def stage_snapshot(
     restored over, and what a rollback must put back), where it is kept marked corrupt.
     """
     cfg = svc.config.snapshots
+    level = cfg.compression_level if level is None else level
     snapdir = svc.paths.snapshots_dir
     started = time.monotonic()
     created_at = utc_now()
@@ -312,7 +314,7 @@ def stage_snapshot(
         with ThreadPoolExecutor(1, thread_name_prefix="tui-backup-check") as pool:
             checked = pool.submit(check_copy)  # overlaps with compression (sqlite releases the GIL)
             stored = compress_file(
-                raw, temp_dir / artifact, level=cfg.compression_level, threads=compression_threads(),
+                raw, temp_dir / artifact, level=level, threads=compression_threads(),
                 stop=stop, on_bytes=on_bytes,
             )
             try:
@@ -348,7 +350,7 @@ def stage_snapshot(
         )
         atomic_write_text(
             temp_dir / METADATA_NAME,
-            json.dumps(_metadata(staged, cfg.compression_level, cfg.verify, job_id), indent=2, sort_keys=True) + "\n",
+            json.dumps(_metadata(staged, level, cfg.verify, job_id), indent=2, sort_keys=True) + "\n",
         )
         fsync_dir(temp_dir)
         return staged

@@ -184,12 +184,14 @@ class PostgresDatabase:
         _check_magic(copy)
         argv = [find_tool("pg_restore"), *_SCRIPT_OPTIONS, "--file=-", "--", str(copy)]
         parsed, run = stream_tool(argv, env=dict(os.environ, LC_ALL="C"), consume=parse_script, timeout=CHECK_TIMEOUT_S)
+        if run.stopped:
+            raise SnapshotError(f"reading {copy.name} took longer than {CHECK_TIMEOUT_S:.0f} s", "is the disk very slow?")
         if run.returncode != 0:
             raise _corrupt(copy, "pg_restore", run)
         version = parsed.dumped_by.split(" ", 1)[0]
         return DatabaseFacts(
             size_bytes=copy.stat().st_size,
-            tables=parsed.tables,
+            tables=dict(sorted(parsed.tables.items())),
             schema=parsed.schema,
             engine_version=f"pg_dump {version}" if version else "",
         )

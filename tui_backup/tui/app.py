@@ -6,11 +6,13 @@ thread workers. Panes for layers that have not landed yet say what will appear t
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.widgets import Footer, TabbedContent, TabPane
 
 from tui_backup.errors import TuiBackupError
@@ -21,6 +23,7 @@ from tui_backup.tui.themes import APP_VARIABLES, DEFAULT_THEME, load_themes
 from tui_backup.tui.widgets import ComingSoon, Dashboard, JobsTable, ProfileHeader, SnapshotsPane
 
 STATUS_REFRESH_S = 30.0
+TOAST_DELAY_S = 0.15
 RECENT_JOBS = 100
 
 PANES: tuple[tuple[str, str], ...] = (
@@ -78,6 +81,25 @@ class BackupApp(App[None]):
         self.clock = clock
         self._theme_dirs = theme_dirs
         self.theme_problems: list[str] = []
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Show a toast a few frames later.
+
+        Why: in a real terminal (Textual 8.2.8, seen in tmux) a toast mounted in the same
+        frame as other updates — a worker's result refilling a table — can leave those
+        updates unpainted until the toast expires (5 s). Letting the updates land first
+        avoids it; the tmux test guards this.
+        """
+        show = partial(App.notify, self, message, title=title, severity=severity, timeout=timeout, markup=markup)
+        self.set_timer(TOAST_DELAY_S, show)
 
     # Our own colour variables ($health-ok ...), which theme files may override.
     def get_theme_variable_defaults(self) -> dict[str, str]:
@@ -151,7 +173,7 @@ class BackupApp(App[None]):
     def on_status_loaded(self, message: StatusLoaded) -> None:
         self.query_one(ProfileHeader).show_status(message.report)
         self.query_one(Dashboard).show_status(message.report, self.clock())
-        self.query_one(JobsTable).show_jobs(message.jobs)
+        self.query_one(JobsTable).show_jobs(message.jobs, self.clock())
 
     @on(DataChanged)
     def _data_changed(self) -> None:

@@ -53,14 +53,26 @@ def job_label(status: str) -> str:
 
 
 def human_bytes(n: int | None) -> str:
+    """At most 7 characters: `512 B`, `99.5 KB`, `320 MB`."""
     if n is None:
         return "—"
     size = float(n)
     for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(size) < 1024 or unit == "TB":
-            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        if abs(size) < 1000 or unit == "TB":
+            if unit == "B":
+                return f"{int(size)} B"
+            return f"{size:.1f} {unit}" if abs(size) < 100 else f"{size:.0f} {unit}"
         size /= 1024
     raise AssertionError("unreachable")
+
+
+def compact_count(n: int) -> str:
+    """`13,556`, `345k`, `12.3M`: row counts in a narrow column."""
+    if n < 100_000:
+        return f"{n:,}"
+    if n < 1_000_000:
+        return f"{n // 1000}k"
+    return f"{n / 1_000_000:.1f}M"
 
 
 def parse_timestamp(ts: str) -> datetime:
@@ -114,7 +126,9 @@ def age(ts: str | None, now: datetime) -> str:
 
 
 def human_duration(seconds: float) -> str:
-    s = max(0, int(seconds))
+    if seconds < 10:
+        return f"{max(seconds, 0.0):.1f} s"
+    s = int(seconds)
     if s < 60:
         return f"{s} s"
     if s < 3600:
@@ -138,4 +152,4 @@ def display_path(path: str | Path) -> str:
 
 
 def rows_label(tables: int, rows: int) -> str:
-    return f"{tables} / {rows:,}"
+    return f"{tables} / {compact_count(rows)}"

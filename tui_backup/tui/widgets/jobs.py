@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from textual.widgets import DataTable
 
 from tui_backup.catalog.jobs import JobRecord
-from tui_backup.tui.formatting import human_duration, job_label, local_time
+from tui_backup.tui.formatting import human_duration, job_label, short_time
 
 
 class JobsTable(DataTable[str]):
@@ -18,18 +20,18 @@ class JobsTable(DataTable[str]):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
 
-    def on_mount(self) -> None:
-        self.add_column("#", key="id")
-        self.add_column("Started", key="started")
-        self.add_column("Kind", key="kind")
-        self.add_column("Status", key="status")
-        self.add_column("Took", key="took")
-        self.add_column("Result", key="result")
+    # Fixed widths (see SnapshotTable): the result column takes what 80 columns leave.
+    COLUMNS = (("#", "id", 4), ("Started", "started", 11), ("Kind", "kind", 8),
+               ("Status", "status", 11), ("Took", "took", 8), ("Result", "result", 22))
 
-    def show_jobs(self, jobs: list[JobRecord]) -> None:
+    def on_mount(self) -> None:
+        for label, key, width in self.COLUMNS:
+            self.add_column(label, key=key, width=width)
+
+    def show_jobs(self, jobs: list[JobRecord], now: datetime) -> None:
         self.clear()
         for job in jobs:
-            took = "—" if job.duration_s is None else ("<1 s" if job.duration_s < 1 else human_duration(job.duration_s))
+            took = "—" if job.duration_s is None else human_duration(job.duration_s)
             result = job.error or job.summary or job.target
-            self.add_row(str(job.id), local_time(job.started_at), job.kind, job_label(job.status),
-                         took, (result or "")[:60], key=str(job.id))
+            self.add_row(str(job.id), short_time(job.started_at, now), job.kind, job_label(job.status),
+                         took, result or "", key=str(job.id))

@@ -57,6 +57,7 @@ T = TypeVar("T")
 OP_GROUP = "snapshot-op"
 LOAD_GROUP = "snapshot-load"
 LOAD_ACTION = "list snapshots"
+KIND_LABELS = {"scheduled": "sched."}  # fits the 6-column Kind
 
 
 class SnapshotTable(DataTable[str]):
@@ -72,13 +73,15 @@ class SnapshotTable(DataTable[str]):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.clock = clock
 
+    # Fixed widths, designed for 80 columns: they also keep the rendering right (DataTable
+    # caches rendered rows, and auto widths computed after a first render left rows drawn
+    # with the old, narrower widths in a real terminal).
+    COLUMNS = (("Time", "time", 11), ("ID", "id", 20), ("Kind", "kind", 6), ("Size", "size", 7),
+               ("Tables/rows", "rows", 11), ("Verified", "verified", 9))
+
     def on_mount(self) -> None:
-        self.add_column("Time", key="time")
-        self.add_column("ID", key="id")
-        self.add_column("Kind", key="kind")
-        self.add_column("Size", key="size")
-        self.add_column("Tables/rows", key="rows")
-        self.add_column("Verified", key="verified")
+        for label, key, width in self.COLUMNS:
+            self.add_column(label, key=key, width=width)
 
     def show_snapshots(self, snapshots: list[SnapshotRecord], select: str | None = None) -> None:
         keep = select if select is not None else self.selected_id
@@ -88,7 +91,7 @@ class SnapshotTable(DataTable[str]):
             self.add_row(
                 short_time(snap.created_at, now),
                 snap.id,
-                snap.kind,
+                KIND_LABELS.get(snap.kind, snap.kind),
                 human_bytes(snap.size_bytes),
                 rows_label(len(snap.tables), snap.row_count),
                 verify_label(snap.verify_status),
@@ -372,8 +375,8 @@ class SnapshotsPane(Vertical):
     def on_snapshot_created(self, message: SnapshotCreated) -> None:
         snap = message.snapshot
         self._last_result = f"✔ created {snap.id}"
-        self._say(f"{snap.id}: {human_bytes(snap.size_bytes)}, {rows_label(len(snap.tables), snap.row_count)} "
-                  f"tables/rows, took {human_duration(snap.duration_s)}", title="✔ Snapshot created")
+        self._say(f"{snap.id}: {human_bytes(snap.size_bytes)} · {len(snap.tables)} tables, {snap.row_count:,} rows"
+                  f" · took {human_duration(snap.duration_s)}", title="✔ Snapshot created")
         for warning in snap.warnings:
             self._say(warning, title="▲ Snapshot warning", severity="warning", timeout=15)
         self.reload(select=snap.id)

@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Regenerate screenshots/*.svg from the demo profile, with deterministic data.
+
+    .venv/bin/python scripts/screenshots.py [--out screenshots]
+
+Everything runs inside a temporary home (HOME and the XDG dirs point into it), so the
+user's own profiles are never touched and paths show as `~/...` on every machine. What
+would change between runs is fixed: the demo data (seeded), the time zone (UTC), the app's
+clock, the snapshots' creation times and ids, and the free space of the volumes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SIZE = (80, 24)
+NOW = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)  # the app's clock in the pictures
+SNAPSHOT_TIMES = [NOW - timedelta(days=2, hours=3), NOW - timedelta(hours=5, minutes=12), NOW - timedelta(minutes=18)]
+GIB = 1024**3
+
+
+def isolate(home: Path) -> None:
+    """Point HOME and the XDG dirs into `home`; fix the time zone."""
+    os.environ["HOME"] = str(home)
+    for var, sub in (("XDG_CONFIG_HOME", ".config"), ("XDG_STATE_HOME", ".local/state"),
+                     ("XDG_DATA_HOME", ".local/share"), ("XDG_CACHE_HOME", ".cache")):
+        os.environ[var] = str(home / sub)
+    for var in ("TUI_BACKUP_CONFIG", "TUI_BACKUP_PROFILE", "NO_COLOR", "DATABASE_URL"):
+        os.environ.pop(var, None)
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+
+
+@contextmanager
+def frozen_snapshots() -> Iterator[None]:
+    """Snapshots created inside get fixed creation times and ids (in order)."""
+    from tui_backup.service import snapshots as engine
+
+    times = iter(SNAPSHOT_TIMES)
+    suffixes = iter(["3f2a", "9c41", "d07e", "5b18", "a6c3"])
+
+    class FixedSecrets:
+        @staticmethod
+        def token_hex(_n: int) -> str:
+            return next(suffixes)
+
+    saved = (engine.utc_now, engine.secrets)
+    engine.utc_now = lambda: next(times).strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # type: ignore[assignment]
+    engine.secrets = FixedSecrets  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        engine.utc_now, engine.secrets = saved  # type: ignore[assignment]
+
+
+def pin_free_space() -> None:
+    """Free space is the one fact of this machine on screen: pin it."""
+    from tui_backup.service import volumes
+
+    volumes._usage = lambda _path: (42 * GIB, 100 * GIB, False)  # type: ignore[assignment]
+
+
+def build_profile(home: Path) -> Path:
+    """The demo profile with three snapshots: the first, one before an upgrade, a newest."""
+    import sqlite3
+
+    from tui_backup.service import ProfileService
+    from tui_backup.service.demo import create_demo
+
+    config = create_demo(home / "assetd", snapshots=0)
+    svc = ProfileService.open(config=config)
+    try:
+        db = svc.config.source.database.path
+        assert db is not None
+        with frozen_snapshots():
+            # One snapshot per frozen time (the engine reads its clock once per snapshot).
+            svc.create_snapshot("demo: first snapshot")
+            with sqlite3.connect(db) as conn:  # the application keeps working in between
+                conn.execute("INSERT INTO audit_log (at, user_id, action, asset_id, detail) "
+                             "SELECT at, user_id, action, asset_id, detail FROM audit_log LIMIT 250")
+            svc.create_snapshot("before upgrade to assetd 2.4")
+            with sqlite3.connect(db) as conn:
+                conn.execute("DELETE FROM asset_tags WHERE tag_id = 7")
+            svc.create_snapshot()
+    finally:
+        svc.close()
+    return config
+
+
+async def shoot(config: Path, out: Path) -> list[Path]:
+    from textual.pilot import Pilot
+    from textual.worker import WorkerState
+
+    from tui_backup.service import ProfileService
+    from tui_backup.tui.app import BackupApp
+
+    async def settle(pilot: Pilot[None]) -> None:
+        quiet = 0
+        while quiet < 3:
+            await pilot.pause(0.05)
+            busy = any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in pilot.app.workers)
+            quiet = 0 if busy else quiet + 1
+
+    written: list[Path] = []
+    svc = ProfileService.open(config=config, interface="tui")
+    try:
+        app = BackupApp(svc, clock=lambda: NOW)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            for name, keys in (("app", ()), ("snapshots", ("2", "down")), ("restore", ("r",))):
+                await pilot.press(*keys)
+                await settle(pilot)
+                path = out / f"{name}.svg"
+                path.write_text(app.export_screenshot(title="tui-backup"), encoding="utf-8")
+                written.append(path)
+    finally:
+        svc.close()
+    return written
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=REPO / "screenshots", help="where to write the SVGs")
+    args = parser.parse_args()
+    out: Path = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="tui-backup-screenshots-") as tmp:
+        home = Path(tmp) / "home"
+        home.mkdir()
+        isolate(home)
+        pin_free_space()
+        config = build_profile(home)
+        for path in asyncio.run(shoot(config, out)):
+            print(path.relative_to(REPO) if path.is_relative_to(REPO) else path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
