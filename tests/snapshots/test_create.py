@@ -170,3 +170,13 @@ def test_automatic_prune_after_create(svc: ProfileService) -> None:
     off = with_settings(svc, keep=1, prune_after_create=False)
     off.create_snapshot()
     assert len(off.list_snapshots()) == 3
+
+
+def test_full_verification(svc: ProfileService, tmp_path: Path) -> None:
+    """verify = "full": integrity_check, and the stored file is decompressed and compared."""
+    full = with_settings(svc, verify="full")
+    stages: list[Progress] = []
+    rec = full.create_snapshot(progress=stages.append)
+    assert any(p.stage == "verifying" for p in stages)
+    assert json.loads((Path(rec.path) / "metadata.json").read_text())["verify"] == "full"
+    assert full.verify_snapshot(rec.id).ok

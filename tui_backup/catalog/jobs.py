@@ -13,6 +13,7 @@ from tui_backup.errors import NotFoundError
 
 RUNNING = "running"
 SUCCEEDED = "succeeded"
+SUCCEEDED_WITH_WARNINGS = "succeeded-with-warnings"  # the job runner's: e.g. unreadable files skipped
 FAILED = "failed"
 CANCELLED = "cancelled"
 

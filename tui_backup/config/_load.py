@@ -17,6 +17,8 @@ from tui_backup.config.locations import PROFILE_NAME_RE
 from tui_backup.config.models import (
     Config,
     DatabaseSource,
+    DestinationConfig,
+    JobsSection,
     ProfileSection,
     SnapshotsSection,
     SourceSection,
@@ -255,10 +257,52 @@ class _Validator:
             ),
             volumes=VolumesSection(min_free_mb=v["volumes"]["min_free_mb"]),
             trash=TrashSection(retention_days=v["trash"]["retention_days"]),
+            jobs=JobsSection(max_concurrent=v["jobs"]["max_concurrent"]),
             tui=TuiSection(theme=v["tui"]["theme"]),
             policies=policies,
+            destinations=self.destinations(data.get("destination", []), name),
             warnings=tuple(self.warnings),
         )
+
+    def destinations(self, tables: list[dict[str, Any]], profile: str) -> tuple[DestinationConfig, ...]:
+        """Check each [[destination]]: a unique valid name, a known type, and (through the
+        type's module) its own keys."""
+        from tui_backup.destinations import check_destination_config
+
+        lines = _array_lines(self.text, "destination")
+        out: list[DestinationConfig] = []
+        seen: set[str] = set()
+        for i, table in enumerate(tables):
+            line = lines[i] if i < len(lines) else None
+
+            def wrong(problem: str, key: str, hint: str, _i: int = i, _line: int | None = line) -> ConfigError:
+                return ConfigError(self.file, problem, key=f"destination[{_i + 1}].{key}", line=_line, hint=hint)
+
+            name = table.get("name")
+            if not isinstance(name, str) or not PROFILE_NAME_RE.match(name):
+                raise wrong(
+                    f"invalid or missing destination name {name!r}" if name is not None else "missing required key 'name'",
+                    "name",
+                    "give each destination a name of letters, digits, '-' and '_' (at most 64 characters)",
+                )
+            if name in seen:
+                raise wrong(f"duplicate destination name {name!r}", "name", "each destination needs its own name")
+            seen.add(name)
+            dest = DestinationConfig(
+                name=name,
+                type=str(table.get("type", "")),
+                table={k: v for k, v in table.items() if k not in ("name", "type")},
+                file=self.file,
+                base=self.base,
+                where=f"destination.{name}",
+                line=line,
+                profile=profile,
+            )
+            if not isinstance(table.get("type"), str):
+                raise wrong("missing required key 'type'", "type", 'set type = "local", "rsync" or "restic"')
+            check_destination_config(dest)
+            out.append(dest)
+        return tuple(out)
 
     def database(self, url: str) -> DatabaseSource:
         if not url:
@@ -322,6 +366,12 @@ def _top_level_line(text: str, name: str) -> int | None:
         if pat.match(line):
             return i + 1
     return None
+
+
+def _array_lines(text: str, name: str) -> list[int]:
+    """The 1-based lines of every `[[name]]` header, in order."""
+    pat = re.compile(r"^\s*\[\[\s*" + re.escape(name) + r"\s*\]\]")
+    return [i + 1 for i, line in enumerate(text.splitlines()) if pat.match(line)]
 
 
 def _describe(value: Any) -> str:

@@ -79,7 +79,14 @@ SECTIONS: tuple[Section, ...] = (
         (
             Key("dir", "path", "", 'Where snapshots are stored ("" = <state_dir>/snapshots).'),
             Key("keep", "int", 10, "How many snapshots to keep (the newest verified one is never removed).", minimum=1),
-            Key("compression_level", "int", 3, "zstd level, 1 (fastest) to 19 (smallest).", minimum=1, maximum=19),
+            Key(
+                "compression_level",
+                "int",
+                1,
+                "zstd level, 1 (fastest; keeps snapshots near copy speed) to 19 (smallest, much slower).",
+                minimum=1,
+                maximum=19,
+            ),
             Key(
                 "verify",
                 "choice",
@@ -102,14 +109,29 @@ SECTIONS: tuple[Section, ...] = (
         (Key("retention_days", "int", 30, "Days an item stays in the trash before it is purged.", minimum=1),),
     ),
     Section(
+        "jobs",
+        "The job runner (backups, restores, checks).",
+        (
+            Key(
+                "max_concurrent",
+                "int",
+                2,
+                "How many jobs of this profile may run at once, across all processes.",
+                minimum=1,
+                maximum=64,
+            ),
+        ),
+    ),
+    Section(
         "tui",
         "The terminal app.",
         (Key("theme", "str", "dark", "Theme name (built-in, or a TOML file in the config dir's themes/)."),),
     ),
 )
 
-# Array-of-tables sections that later layers validate themselves.
-OPEN_ARRAYS: tuple[str, ...] = ("policy",)
+# Array-of-tables sections, validated by their own code (`[[destination]]`: by the
+# destination type's module, see tui_backup.destinations).
+OPEN_ARRAYS: tuple[str, ...] = ("policy", "destination")
 
 
 def section(name: str) -> Section | None:

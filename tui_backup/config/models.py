@@ -52,7 +52,7 @@ class SourceSection:
 class SnapshotsSection:
     dir: Path | None = None
     keep: int = 10
-    compression_level: int = 3
+    compression_level: int = 1
     verify: Literal["quick", "full"] = "quick"
     timeout_seconds: int = 3600
     prune_after_create: bool = True
@@ -69,8 +69,29 @@ class TrashSection:
 
 
 @dataclass(frozen=True)
+class JobsSection:
+    max_concurrent: int = 2
+
+
+@dataclass(frozen=True)
 class TuiSection:
     theme: str = "dark"
+
+
+@dataclass(frozen=True)
+class DestinationConfig:
+    """One `[[destination]]` table: its name, type and its type's own keys (already checked
+    by the type's module at load time; `tui_backup.destinations.destination_from_config`
+    builds the destination from it)."""
+
+    name: str
+    type: str  # "local" | "rsync" | "restic"
+    table: dict[str, Any]  # the type's keys (without `name` and `type`)
+    file: str  # the config file
+    base: Path  # its directory (relative paths are relative to it)
+    where: str  # "destination.NAME", for messages
+    line: int | None = None  # the table's `[[destination]]` line
+    profile: str = ""  # the profile the table belongs to
 
 
 @dataclass(frozen=True)
@@ -83,8 +104,10 @@ class Config:
     snapshots: SnapshotsSection = field(default_factory=SnapshotsSection)
     volumes: VolumesSection = field(default_factory=VolumesSection)
     trash: TrashSection = field(default_factory=TrashSection)
+    jobs: JobsSection = field(default_factory=JobsSection)
     tui: TuiSection = field(default_factory=TuiSection)
     policies: tuple[dict[str, Any], ...] = ()
+    destinations: tuple[DestinationConfig, ...] = ()
     warnings: tuple[str, ...] = ()
 
     @property

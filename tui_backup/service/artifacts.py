@@ -1,8 +1,8 @@
 """Streaming zstd + SHA-256 pipelines for snapshot artifacts.
 
-Compressing: zstd (multithreaded, GIL released) reads the file in chunks; the compressed
-chunks go through a queue to a second thread that hashes them (hashlib releases the GIL)
-and writes them out, so compression, hashing and writing overlap. The checksum is of the
+Compressing: the file is fed in chunks to zstd (its own worker threads, GIL released); the
+compressed chunks go through a queue to a second thread that hashes them (hashlib releases
+the GIL) and writes them out, so compression, hashing and writing overlap. The checksum is of the
 STORED (compressed) bytes, as recorded in the catalog and metadata.json.
 
 Decompressing: the stored bytes are handed to a hashing thread as they are read, the
@@ -53,13 +53,39 @@ class StoredArtifact:
     raw_bytes: int
 
 
+def _start_writeback() -> Callable[[int, int, int], None]:
+    """Linux's sync_file_range(SYNC_FILE_RANGE_WRITE): start writing a range to disk without
+    waiting, so the final fsync has little left to do (measured: 0.33 s of a 3.2 s compress
+    of 1.2 GB). Elsewhere a no-op."""
+    try:
+        import ctypes
+        import ctypes.util
+
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        call = libc.sync_file_range
+        call.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    except (OSError, AttributeError):
+        return lambda _fd, _offset, _length: None
+
+    def start(fd: int, offset: int, length: int) -> None:
+        call(fd, offset, length, 2)  # SYNC_FILE_RANGE_WRITE; errors only mean "not started"
+
+    return start
+
+
+_writeback = _start_writeback()
+WRITEBACK_EVERY = 32 * 1024 * 1024
+
+
 class _Sink(threading.Thread):
     """Consumes chunks from a queue: hashes them and/or writes them to `fd`."""
 
-    def __init__(self, fd: int | None, *, hash_them: bool) -> None:
+    def __init__(self, fd: int | None, *, hash_them: bool, writeback: bool = False) -> None:
         super().__init__(daemon=True, name="tui-backup-sink")
         self.fd = fd
         self.hash_them = hash_them
+        self.writeback = writeback  # for files that get fsynced: start writing them early
+        self.synced = 0
         self.queue: queue.Queue[bytes | None] = queue.Queue(QUEUE_DEPTH)
         self.hash = hashlib.sha256()
         self.count = 0
@@ -75,9 +101,12 @@ class _Sink(threading.Thread):
             try:
                 if self.hash_them:
                     self.hash.update(chunk)
-                self.count += len(chunk)
                 if self.fd is not None:
                     _write_all(self.fd, chunk)
+                    if self.writeback and self.count // WRITEBACK_EVERY != (self.count + len(chunk)) // WRITEBACK_EVERY:
+                        _writeback(self.fd, self.synced, self.count + len(chunk) - self.synced)
+                        self.synced = self.count + len(chunk)
+                self.count += len(chunk)
             except BaseException as exc:  # handed to the producer
                 self.error = exc
 
@@ -135,16 +164,20 @@ def compress_file(
 ) -> StoredArtifact:
     """Compress `src` into the new private file `dst` and fsync it; hash what is stored."""
     fd = open_private(dst)
-    sink = _Sink(fd, hash_them=True)
+    sink = _Sink(fd, hash_them=True, writeback=True)
     sink.start()
     size = src.stat().st_size
     try:
-        cctx = zstandard.ZstdCompressor(level=level, threads=threads, write_checksum=True)
+        # NOT read_to_iter: with threads > 0 it silently produces a corrupt stream (zstandard
+        # 0.25, measured: level 1, threads 2, 400 MB -> wrong content on decompression).
+        # compressobj is as fast and correct; the frame checksum (XXH64 of the content) lets
+        # every decompression check the content end to end.
+        cobj = zstandard.ZstdCompressor(level=level, threads=threads, write_checksum=True).compressobj(size=size)
         with open(src, "rb", buffering=0) as f:
             reader = _WatchedReader(f, stop, on_bytes)
-            # read_to_iter keeps zstd's workers busier than compressobj (measured: ~25 % faster).
-            for chunk in cctx.read_to_iter(cast(BinaryIO, reader), size=size, read_size=CHUNK, write_size=CHUNK):
-                sink.put(chunk)
+            while chunk := reader.read(CHUNK):
+                sink.put(cobj.compress(chunk))
+        sink.put(cobj.flush())
         sink.finish()
         os.fsync(fd)
     except BaseException:
@@ -211,3 +244,17 @@ def decompress_file(
     if decode_error is not None:
         raise decode_error
     return writer.count
+
+
+def decompresses_to(stored: Path, raw: Path, stop: StopCheck = _nothing) -> bool:
+    """True when `stored` decompresses to exactly the bytes of `raw` (the round trip that
+    verify = "full" adds at creation: it also catches a compressor that stored the wrong data)."""
+    try:
+        with open(stored, "rb", buffering=0) as f, open(raw, "rb", buffering=0) as r:
+            reader = _WatchedReader(f, stop, _ignore)
+            for chunk in zstandard.ZstdDecompressor().read_to_iter(cast(BinaryIO, reader), read_size=CHUNK, write_size=CHUNK):
+                if r.read(len(chunk)) != chunk:
+                    return False
+            return r.read(1) == b""
+    except zstandard.ZstdError:
+        return False

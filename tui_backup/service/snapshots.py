@@ -53,6 +53,7 @@ from tui_backup.service.artifacts import (
     compress_file,
     compression_threads,
     decompress_file,
+    decompresses_to,
 )
 from tui_backup.service.faults import checkpoint
 from tui_backup.service.joblog import recorded_job
@@ -328,6 +329,13 @@ def stage_snapshot(
                 verdict, detail = VERIFY_CORRUPT, f"the database was already damaged: {exc.message}"
                 warnings.append(f"the database fails its integrity check: {exc.message}")
                 facts = DatabaseFacts(size_bytes=raw_size, tables={})
+        if cfg.verify == "full":  # also the round trip: what is stored decompresses to the copy
+            progress(Progress("verifying", None, message="checking that the stored file decompresses to the copy"))
+            if not decompresses_to(temp_dir / artifact, raw, stop):
+                raise SnapshotError(
+                    "the compressed snapshot does not decompress to the copy it was made from",
+                    "this is a bug in compression: please report it; the snapshot was not stored",
+                )
         checkpoint("snapshot.after_compress")
         log(f"verified ({cfg.verify}); stored {stored.stored_bytes} bytes, sha256 {stored.sha256}")
         staged = StagedSnapshot(
