@@ -13,7 +13,18 @@ from typing import Annotated
 import typer
 
 from tui_backup import __version__
-from tui_backup.cli import config, init, jobs, profiles, snapshot, status, tui, volumes
+from tui_backup.cli import (
+    backup,
+    config,
+    destination,
+    init,
+    jobs,
+    profiles,
+    snapshot,
+    status,
+    tui,
+    volumes,
+)
 from tui_backup.cli._group import RootGroup
 from tui_backup.cli._state import CliState
 
@@ -58,7 +69,7 @@ def root(
         tui.open_app(ctx.obj)
 
 
-for _module in (init, status, snapshot, volumes, config, profiles, jobs, tui):
+for _module in (init, status, snapshot, backup, destination, volumes, config, profiles, jobs, tui):
     _module.register(app)
 
 

@@ -12,7 +12,7 @@ import tomlkit
 import tomlkit.exceptions
 from tomlkit.items import AoT, Table
 
-from tui_backup.config._schema import OPEN_ARRAYS, SECTIONS, Key, section
+from tui_backup.config._schema import OPEN_ARRAYS, SECTIONS, VALIDATED_ARRAYS, Key, section
 from tui_backup.config.locations import PROFILE_NAME_RE
 from tui_backup.config.models import (
     Config,
@@ -101,7 +101,7 @@ class _Validator:
 
     def validate(self, doc: tomlkit.TOMLDocument) -> Config:
         data = doc.unwrap()
-        known = {s.name for s in SECTIONS} | set(OPEN_ARRAYS)
+        known = {s.name for s in SECTIONS} | set(OPEN_ARRAYS) | set(VALIDATED_ARRAYS)
         for name, value in data.items():
             if name not in known:
                 raise ConfigError(
@@ -111,7 +111,7 @@ class _Validator:
                     line=_top_level_line(self.text, name),
                     hint=f"known sections: {', '.join(sorted(known))}",
                 )
-            if name in OPEN_ARRAYS:
+            if name in OPEN_ARRAYS or name in VALIDATED_ARRAYS:
                 if not isinstance(doc.get(name), AoT) and not (
                     isinstance(value, list) and all(isinstance(v, dict) for v in value)
                 ):

@@ -129,9 +129,12 @@ SECTIONS: tuple[Section, ...] = (
     ),
 )
 
-# Array-of-tables sections, validated by their own code (`[[destination]]`: by the
-# destination type's module, see tui_backup.destinations).
-OPEN_ARRAYS: tuple[str, ...] = ("policy", "destination")
+# Array-of-tables sections that later layers validate themselves.
+OPEN_ARRAYS: tuple[str, ...] = ("policy",)
+
+# Array-of-tables sections validated at load time by their own code (`[[destination]]`:
+# name and type by the loader, the type's keys by its module, see tui_backup.destinations).
+VALIDATED_ARRAYS: tuple[str, ...] = ("destination",)
 
 
 def section(name: str) -> Section | None:

@@ -10,7 +10,9 @@ or a crash matters. Two environment variables (comma-separated point names) act 
 
 Points: snapshot.after_dump, snapshot.after_compress, snapshot.before_rename,
 snapshot.after_rename, restore.before_swap, restore.after_swap, restore.verify,
-restore.rollback. Unset (the normal case), checkpoints do nothing.
+restore.rollback; restores from a destination (service/backup_restore.py):
+backup_restore.before_swap, backup_restore.files_swapped, backup_restore.after_swap,
+backup_restore.verify, backup_restore.rollback. Unset (the normal case), checkpoints do nothing.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui_backup.catalog import Catalog
 from tui_backup.catalog import jobs as job_rows
@@ -14,7 +15,7 @@ from tui_backup.catalog.jobs import JobRecord
 from tui_backup.catalog.snapshots import SnapshotRecord
 from tui_backup.config import Config, default_state_dir, load_config, resolve_config_path
 from tui_backup.fsutil import make_private_dir
-from tui_backup.jobs.events import CancelToken, ProgressCallback, no_progress
+from tui_backup.jobs.events import CancelToken, Progress, ProgressCallback, no_progress
 from tui_backup.service import restore, snapshots, status
 from tui_backup.service.restore import RestorePlan, RestoreResult
 from tui_backup.service.snapshots import PruneDecision, VerifyResult
@@ -22,6 +23,16 @@ from tui_backup.service.status import StatusReport
 from tui_backup.service.volumes import Volume, VolumeGuard, VolumeStatus
 from tui_backup.sources import engine_for
 from tui_backup.sources.base import DatabaseEngine
+
+if TYPE_CHECKING:
+    from tui_backup.destinations.base import Destination, RestorePoint
+    from tui_backup.jobs.events import Finished
+    from tui_backup.jobs.runner import Subscriber
+    from tui_backup.service.backup_restore import (
+        BackupRestorePlan,
+        BackupRestoreResult,
+        RestoreScope,
+    )
 
 CATALOG_NAME = "catalog.db"
 
@@ -167,6 +178,67 @@ class ProfileService:
 
         return restore.restore_snapshot(self, snapshot_id, to=to, force=force, progress=progress)
 
+    # ---- layer 4: backups to destinations (service/backups.py) ----
+
+    def destinations(self) -> list[Destination]:
+        from tui_backup.service import backups
+
+        return backups.destinations(self)
+
+    def run_backup(
+        self,
+        name: str,
+        type: str = "full",
+        *subscribers: Subscriber,
+        wait: bool = False,
+        policy: str = "manual",
+        timeout_s: float | None = None,
+    ) -> Finished:
+        from tui_backup.service import backups
+
+        return backups.run_backup(self, name, type, subscribers, wait=wait, policy=policy, timeout_s=timeout_s)
+
+    def list_restore_points(self, name: str) -> list[RestorePoint]:
+        from tui_backup.service import backups
+
+        return backups.list_restore_points(self, name)
+
+    def init_destination(self, name: str, *subscribers: Subscriber) -> Finished:
+        from tui_backup.service import backups
+
+        return backups.init_destination(self, name, subscribers)
+
+    def check_destination(
+        self, name: str, *subscribers: Subscriber, read_data_subset: str | None = None
+    ) -> Finished:
+        from tui_backup.service import backups
+
+        return backups.check_destination(self, name, subscribers, read_data_subset=read_data_subset)
+
+    # ---- layer 4: restores from destinations (service/backup_restore.py) ----
+
+    def plan_backup_restore(
+        self, name: str, point: str = "latest", *subscribers: Subscriber, scope: RestoreScope | None = None,
+        to: Path | None = None,
+    ) -> BackupRestorePlan:  # fmt: skip
+        from tui_backup.destinations import destination_named
+        from tui_backup.service import backup_restore as br
+
+        dest = destination_named(self.config, name)
+        return br.plan_backup_restore(self, dest, point, scope=scope or br.RestoreScope(), to=to, subscribers=subscribers)
+
+    def restore_backup(
+        self, name: str, point: str = "latest", *subscribers: Subscriber, scope: RestoreScope | None = None,
+        to: Path | None = None, force: bool = False,
+    ) -> BackupRestoreResult:  # fmt: skip
+        from tui_backup.destinations import destination_named
+        from tui_backup.service import backup_restore as br
+
+        dest = destination_named(self.config, name)
+        return br.restore_backup(
+            self, dest, point, scope=scope or br.RestoreScope(), to=to, force=force, subscribers=subscribers
+        )
+
     # ---- status and jobs ----
 
     def status(self) -> StatusReport:
@@ -178,4 +250,25 @@ class ProfileService:
 
     def get_job(self, job_id: int) -> JobRecord:
         return job_rows.get_job(self.catalog, job_id)
+
+    def cancel_job(self, job_id: int) -> JobRecord:
+        """Ask the process running job `job_id` (this one or another) to cancel it.
+
+        Raises UsageError if the job is not running; see tui_backup.jobs.control.
+        """
+        from tui_backup.jobs import control
+
+        return control.request_cancel(self.catalog, job_id)
+
+    def wait_job(self, job_id: int, timeout: float = 60.0) -> JobRecord:
+        """The job's row once it is no longer running (or after `timeout`)."""
+        from tui_backup.jobs import control
+
+        return control.wait_finished(self.catalog, job_id, timeout=timeout)
+
+    def job_progress(self, job: JobRecord) -> Progress | None:
+        """The latest progress a running job published (any process), or None."""
+        from tui_backup.jobs import control
+
+        return control.read_progress(job.log_path) if job.log_path and job.status == job_rows.RUNNING else None
 

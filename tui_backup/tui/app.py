@@ -20,7 +20,7 @@ from tui_backup.service.profile import ProfileService
 from tui_backup.tui.formatting import Clock, utc_clock
 from tui_backup.tui.messages import DataChanged, OperationFailed, StatusLoaded
 from tui_backup.tui.themes import APP_VARIABLES, DEFAULT_THEME, load_themes
-from tui_backup.tui.widgets import ComingSoon, Dashboard, JobsTable, ProfileHeader, SnapshotsPane
+from tui_backup.tui.widgets import ComingSoon, Dashboard, JobsPane, ProfileHeader, SnapshotsPane
 
 STATUS_REFRESH_S = 30.0
 TOAST_DELAY_S = 0.15
@@ -116,7 +116,7 @@ class BackupApp(App[None]):
             with TabPane("3 Policies", id="policies"):
                 yield ComingSoon(POLICIES_SOON)
             with TabPane("4 Jobs", id="jobs"):
-                yield JobsTable(id="jobs-view")
+                yield JobsPane(self.service, clock=self.clock, id="jobs-view")
             with TabPane("5 Trash", id="trash"):
                 yield ComingSoon(TRASH_SOON)
             with TabPane("6 Journal", id="journal"):
@@ -173,7 +173,7 @@ class BackupApp(App[None]):
     def on_status_loaded(self, message: StatusLoaded) -> None:
         self.query_one(ProfileHeader).show_status(message.report)
         self.query_one(Dashboard).show_status(message.report, self.clock())
-        self.query_one(JobsTable).show_jobs(message.jobs, self.clock())
+        self.query_one(JobsPane).poll_catalog()  # a fresh read: the report's list may be older than the pane's
 
     @on(DataChanged)
     def _data_changed(self) -> None:
@@ -199,6 +199,6 @@ class BackupApp(App[None]):
         if pane == "snapshots":
             self.query_one(SnapshotsPane).focus_table()
         elif pane == "jobs":
-            self.query_one(JobsTable).focus()
+            self.query_one(JobsPane).focus_table()
         elif pane == "dashboard":
             self.query_one(Dashboard).focus()

@@ -33,7 +33,15 @@ VOLUME_SYMBOLS = {
     "low space": "▲",
 }
 
-JOB_SYMBOLS = {"running": "⟳", "succeeded": "✔", "failed": "✖", "cancelled": "■"}
+JOB_SYMBOLS = {
+    "running": "⟳",
+    "succeeded": "✔",
+    "succeeded-with-warnings": "▲",
+    "failed": "✖",
+    "cancelled": "■",
+}
+# Words that fit a narrow table column (the full status is shown beside the selected job).
+JOB_SHORT_WORDS = {"succeeded-with-warnings": "warnings"}
 
 
 def health_label(health: str) -> str:
@@ -50,6 +58,10 @@ def volume_label(state: str) -> str:
 
 def job_label(status: str) -> str:
     return f"{JOB_SYMBOLS.get(status, '?')} {status}"
+
+
+def job_short_label(status: str) -> str:
+    return f"{JOB_SYMBOLS.get(status, '?')} {JOB_SHORT_WORDS.get(status, status)}"
 
 
 def human_bytes(n: int | None) -> str:

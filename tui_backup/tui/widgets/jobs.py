@@ -1,19 +1,61 @@
-"""The Jobs pane: the most recent jobs from the catalog (the live runner view comes later)."""
+"""The Jobs pane: running and recent jobs, and the selected one's progress and live log.
+
+Jobs of any process show up here (cron, the CLI, the daemon, this app): the pane polls the
+catalog twice a second on the UI thread (one small indexed read of the profile's local
+SQLite file), reads the selected job's new log bytes four times a second and hands them to
+the `Log` in one batch, and reads the progress another process publishes beside the log
+(tui_backup.jobs.control). Jobs this app runs feed their live events in through
+`JobsPane.live_feed()`. Everything on screen is redrawn at most four times a second.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from datetime import datetime
 
-from textual.widgets import DataTable
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.coordinate import Coordinate
+from textual.message import Message
+from textual.notifications import SeverityLevel
+from textual.widgets import DataTable, Label, Log, ProgressBar
 
 from tui_backup.catalog.jobs import JobRecord
-from tui_backup.tui.formatting import human_duration, job_label, short_time
+from tui_backup.errors import TuiBackupError
+from tui_backup.jobs.events import Event, Finished, Progress, Started
+from tui_backup.jobs.tail import LogTail
+from tui_backup.service.profile import ProfileService
+from tui_backup.tui.formatting import (
+    Clock,
+    human_bytes,
+    human_duration,
+    job_label,
+    job_short_label,
+    short_time,
+    utc_clock,
+)
+from tui_backup.tui.messages import OperationFailed
+from tui_backup.tui.screens import ConfirmScreen
+from tui_backup.tui.widgets.jobs_log import JobLogScreen
+
+CATALOG_POLL_S = 0.5  # jobs of other processes appear within a second
+TAIL_POLL_S = 0.25  # the log tail and the figures: at most 4 redraws a second
+RECENT_JOBS = 100
+LOG_LINES = 500  # lines the tail keeps (the full log is one key away)
+RUNNING = "running"
+SEVERITY: dict[str, SeverityLevel] = {"failed": "error", "cancelled": "warning", "succeeded-with-warnings": "warning"}
 
 
 class JobsTable(DataTable[str]):
+    """One row per job, newest first; the row key is the job id."""
+
     DEFAULT_CSS = """
     JobsTable {
         height: 1fr;
+        min-height: 4;
     }
     """
 
@@ -28,10 +70,369 @@ class JobsTable(DataTable[str]):
         for label, key, width in self.COLUMNS:
             self.add_column(label, key=key, width=width)
 
-    def show_jobs(self, jobs: list[JobRecord], now: datetime) -> None:
+    def show_jobs(self, jobs: Sequence[JobRecord], now: datetime) -> None:
+        """Replace the rows, keeping the selected job (or the top row, to follow new jobs)."""
+        keep = None if self.cursor_row <= 0 else self.selected_id
         self.clear()
         for job in jobs:
-            took = "—" if job.duration_s is None else human_duration(job.duration_s)
+            took = "…" if job.status == RUNNING else "—" if job.duration_s is None else human_duration(job.duration_s)
             result = job.error or job.summary or job.target
-            self.add_row(str(job.id), short_time(job.started_at, now), job.kind, job_label(job.status),
+            self.add_row(str(job.id), short_time(job.started_at, now), job.kind, job_short_label(job.status),
                          took, result or "", key=str(job.id))
+        if keep is not None and any(j.id == keep for j in jobs):
+            self.move_cursor(row=self.get_row_index(str(keep)))
+
+    @property
+    def selected_id(self) -> int | None:
+        if self.row_count == 0:
+            return None
+        row = min(max(self.cursor_row, 0), self.row_count - 1)
+        value = self.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value
+        return int(value) if value is not None else None
+
+
+class JobEvents(Message):
+    """Live events of a job this app runs (posted from the job's thread)."""
+
+    def __init__(self, job_id: int, events: list[Event]) -> None:
+        super().__init__()
+        self.job_id = job_id
+        self.events = events
+
+
+class LiveFeed:
+    """A runner subscriber (plain or `batch=True`) that passes a job's events to the pane.
+
+    Log lines are left out: the pane reads them from the job's log file, like any job's.
+    """
+
+    def __init__(self, pane: JobsPane) -> None:
+        self._pane = pane
+        self.job_id = 0
+
+    def __call__(self, events: Event | list[Event]) -> None:
+        batch = events if isinstance(events, list) else [events]
+        kept: list[Event] = []
+        for ev in batch:
+            if isinstance(ev, Started):
+                self.job_id = ev.job_id
+            if isinstance(ev, (Started, Progress, Finished)):
+                kept.append(ev)
+        if kept and self.job_id:
+            self._pane.post_message(JobEvents(self.job_id, kept))
+
+
+def progress_figures(p: Progress) -> str:
+    """`45% · 1.2 GB / 2.7 GB · 12 MB/s · ETA 2 min · 120/300 files`."""
+    parts = [f"{p.fraction * 100:.0f}%" if p.fraction is not None else p.stage]
+    if p.bytes_total:
+        parts.append(f"{human_bytes(p.bytes_done)} / {human_bytes(p.bytes_total)}")
+    elif p.bytes_done:
+        parts.append(human_bytes(p.bytes_done))
+    if p.rate:
+        parts.append(f"{human_bytes(int(p.rate))}/s")
+    if p.eta_s is not None:
+        parts.append(f"ETA {human_duration(p.eta_s)}")
+    if p.files_total:
+        parts.append(f"{p.files_done or 0}/{p.files_total} files")
+    return " · ".join(parts)
+
+
+class JobsPane(Vertical):
+    """Keyboard-first: ↑↓ select, c cancel the selected job, l (or Enter) its full log."""
+
+    DEFAULT_CSS = """
+    JobsPane {
+        height: 1fr;
+    }
+    JobsPane > JobsTable {
+        height: 7;
+    }
+    JobsPane > #job-title, JobsPane > #job-current {
+        width: 100%;
+        height: 1;
+        padding: 0 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    JobsPane > #job-title {
+        background: $panel;
+        text-style: bold;
+    }
+    JobsPane > #job-current {
+        color: $text-muted;
+    }
+    JobsPane > #job-progress {
+        height: 1;
+        padding: 0 1;
+    }
+    JobsPane > #job-progress > ProgressBar {
+        width: auto;
+    }
+    JobsPane > #job-progress > ProgressBar > Bar {
+        width: 20;
+    }
+    JobsPane > #job-progress > #job-figures {
+        width: 1fr;
+        padding-left: 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    JobsPane.-running > #job-title {
+        color: $job-running;
+    }
+    JobsPane > #job-log {
+        height: 1fr;
+        min-height: 3;
+        border-top: hkey $panel;
+        overflow-x: hidden;  /* long lines: the full log (l) scrolls sideways */
+    }
+    """
+
+    BINDINGS = [
+        Binding("c", "cancel_job", "Cancel job", id="jobs.cancel"),
+        Binding("l", "open_log", "Full log", id="jobs.log"),
+    ]
+
+    def __init__(self, service: ProfileService, *, clock: Clock = utc_clock, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.service = service
+        self.clock = clock
+        self.jobs: dict[int, JobRecord] = {}
+        self._order: list[JobRecord] = []
+        self._loaded = False  # no notifications for what had ended before the app started
+        self._max_seen = 0
+        self._notified: set[int] = set()
+        self._live: dict[int, Progress] = {}  # newest progress of this app's jobs
+        self._shown: int | None = None  # the job whose detail and log are on screen
+        self._tail: LogTail | None = None
+
+    def compose(self) -> ComposeResult:
+        yield JobsTable(id="jobs-table")
+        yield Label("No jobs yet.", id="job-title", markup=False)
+        with Horizontal(id="job-progress"):
+            yield ProgressBar(total=100, show_eta=False, show_percentage=False, id="job-bar")
+            yield Label("", id="job-figures", markup=False)
+        yield Label("", id="job-current", markup=False)
+        tail = Log(max_lines=LOG_LINES, highlight=False, auto_scroll=True, id="job-log")
+        tail.can_focus = False  # keys stay with the table (l opens the full, scrollable log)
+        yield tail
+
+    def on_mount(self) -> None:
+        self.set_interval(CATALOG_POLL_S, self.poll_catalog)
+        self.set_interval(TAIL_POLL_S, self.poll_selected)
+        self.poll_catalog()
+
+    # ---- public ----
+
+    @property
+    def table(self) -> JobsTable:
+        return self.query_one(JobsTable)
+
+    def focus_table(self) -> None:
+        self.table.focus()
+
+    def live_feed(self) -> LiveFeed:
+        """A subscriber for a job this app runs: `run_job_sync(runner, spec, pane.live_feed())`."""
+        return LiveFeed(self)
+
+    def show_jobs(self, jobs: Sequence[JobRecord], now: datetime | None = None) -> None:
+        """New catalog rows (from the poll, or the app's status refresh)."""
+        order = list(jobs)
+        if order == self._order:
+            return
+        previous = self.jobs
+        self._order = order
+        self.jobs = {j.id: j for j in order}
+        if self._loaded:
+            for job in order:
+                before = previous.get(job.id)
+                ended = job.status != RUNNING and (
+                    (before is not None and before.status == RUNNING) or (before is None and job.id > self._max_seen)
+                )
+                # Jobs of this app report their own end (their pane, or the live feed here).
+                if ended and job.pid != os.getpid():
+                    self._notify_end(job)
+        self._loaded = True
+        self._max_seen = max([self._max_seen, *self.jobs])
+        self.table.show_jobs(order, now or self.clock())
+        self._select(self.table.selected_id)
+
+    def poll_catalog(self) -> None:
+        try:
+            jobs = self.service.list_jobs(RECENT_JOBS)
+        except TuiBackupError:
+            return  # the app's status refresh reports a catalog it cannot read
+        self.show_jobs(jobs)
+
+    def poll_selected(self) -> None:
+        """New log lines of the selected job, in one batch, and its figures."""
+        if self._tail is not None:
+            lines = self._tail.read()
+            if lines:
+                log = self.query_one(Log)
+                log.write_lines(lines)
+                if log.line_count >= LOG_LINES:
+                    log.refresh()  # Textual 8.2.8: a full Log stops repainting by itself
+        job = self.jobs.get(self._shown) if self._shown is not None else None
+        if job is not None and job.status == RUNNING:
+            self._show_progress(job)
+
+    # ---- the selected job ----
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        value = event.row_key.value
+        self._select(int(value) if value is not None else None)
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_log()
+
+    def _select(self, job_id: int | None) -> None:
+        job = self.jobs.get(job_id) if job_id is not None else None
+        if job_id != self._shown:
+            self._shown = job_id
+            log = self.query_one(Log)
+            log.clear()
+            self._tail = None
+            if job is not None and job.log_path:
+                self._tail, lines = LogTail.last_lines(job.log_path, LOG_LINES)
+                log.write_lines(lines)
+        self._show_detail(job)
+
+    def _show_detail(self, job: JobRecord | None) -> None:
+        title = self.query_one("#job-title", Label)
+        self.set_class(job is not None and job.status == RUNNING, "-running")
+        if job is None:
+            title.update("No jobs yet: backups, snapshots and restores appear here." if not self.jobs else "")
+            self.query_one("#job-figures", Label).update("")
+            self.query_one("#job-current", Label).update("")
+            return
+        by = f"{job.interface or '?'} pid {job.pid}" if job.pid else job.interface or ""
+        title.update(f"#{job.id} {job.kind} {job.target} · {job_label(job.status)} · {by}")
+        if job.status == RUNNING:
+            self._show_progress(job)
+            return
+        bar = self.query_one(ProgressBar)
+        ok = job.status in ("succeeded", "succeeded-with-warnings")
+        bar.update(total=100, progress=100 if ok else 0)
+        took = "" if job.duration_s is None else f" in {human_duration(job.duration_s)}"
+        self.query_one("#job-figures", Label).update(f"{human_bytes(job.bytes)}{took}")
+        self.query_one("#job-current", Label).update(job.error or job.summary or "")
+
+    def _show_progress(self, job: JobRecord) -> None:
+        p = self._live.get(job.id) or self.service.job_progress(job)
+        bar = self.query_one(ProgressBar)
+        figures = self.query_one("#job-figures", Label)
+        current = self.query_one("#job-current", Label)
+        if p is None:
+            bar.update(total=100, progress=0)
+            figures.update("starting…")
+            current.update("")
+            return
+        fraction = min(max(p.fraction, 0.0), 1.0) if p.fraction is not None else 0.0
+        bar.update(total=100, progress=round(fraction * 100, 1))
+        figures.update(progress_figures(p))
+        current.update(p.current or p.message)
+
+    # ---- live events of this app's jobs ----
+
+    def on_job_events(self, message: JobEvents) -> None:
+        message.stop()
+        for ev in message.events:
+            if isinstance(ev, Progress):
+                self._live[message.job_id] = ev  # drawn by the next tick
+            elif isinstance(ev, Started):
+                self.poll_catalog()
+            elif isinstance(ev, Finished):
+                self._live.pop(message.job_id, None)
+                self._notify_finished(ev)
+                self.poll_catalog()
+
+    # ---- notifications ----
+
+    def _notify_end(self, job: JobRecord) -> None:
+        if job.id in self._notified:
+            return
+        self._notified.add(job.id)
+        text = job.error or job.summary or job.target
+        self._toast(job.id, job.kind, job.target, job.status, text)
+
+    def _notify_finished(self, ev: Finished) -> None:
+        if ev.job_id in self._notified:
+            return
+        self._notified.add(ev.job_id)
+        job = self.jobs.get(ev.job_id)
+        text = ev.error_message or ev.summary or ""
+        if ev.hint and not ev.ok:
+            text += f"\n{ev.hint}"
+        self._toast(ev.job_id, job.kind if job else "job", job.target if job else "", ev.status, text)
+
+    def _toast(self, job_id: int, kind: str, target: str, status: str, text: str) -> None:
+        severity = SEVERITY.get(status, "information")
+        self.app.notify(text, title=f"{job_label(status)}: job {job_id} {kind} {target}".rstrip(),
+                        severity=severity, timeout=12 if severity == "error" else 6, markup=False)
+
+    # ---- actions ----
+
+    def _selected_job(self) -> JobRecord | None:
+        job_id = self.table.selected_id
+        job = self.jobs.get(job_id) if job_id is not None else None
+        if job is None:
+            self.app.notify("No job selected.", severity="warning", markup=False)
+        return job
+
+    def action_cancel_job(self) -> None:
+        job = self._selected_job()
+        if job is None:
+            return
+        if job.status != RUNNING:
+            self.app.notify(f"Job {job.id} is not running (it {job.status}).", severity="warning", markup=False)
+            return
+
+        def go(yes: bool | None) -> None:
+            if yes:
+                self._cancel(job.id)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Cancel job {job.id}?",
+                f"{job.kind} {job.target}, run by {job.interface or '?'} (pid {job.pid}).\n"
+                "Its tool is stopped gracefully (interrupt, then terminate); a cancelled backup "
+                "leaves no restore point that looks complete.",
+                confirm_label="Cancel job",
+            ),
+            go,
+        )
+
+    @work(thread=True, group="jobs-cancel", exit_on_error=False)
+    def _cancel(self, job_id: int) -> None:
+        try:
+            self.service.cancel_job(job_id)
+        except TuiBackupError as exc:
+            self.post_message(OperationFailed("cancel job", exc.message, exc.hint))
+            return
+        self.app.call_from_thread(
+            self.app.notify, f"Cancel requested for job {job_id}.", severity="information", markup=False
+        )
+
+    def on_operation_failed(self, message: OperationFailed) -> None:
+        message.stop()
+        hint = f"\n{message.hint}" if message.hint else ""
+        self.app.notify(f"{message.message}{hint}", title=f"✖ {message.action} failed", severity="error",
+                        timeout=12, markup=False)
+
+    def action_open_log(self) -> None:
+        job = self._selected_job()
+        if job is None:
+            return
+        if not job.log_path:
+            self.app.notify(f"Job {job.id} has no log file.", severity="warning", markup=False)
+            return
+        self.app.push_screen(JobLogScreen(job))
+
+
+__all__ = ["JobEvents", "JobsPane", "JobsTable", "LiveFeed", "progress_figures"]

@@ -1,0 +1,327 @@
+"""Running a backup of the profile to a destination (layer 4), as a job.
+
+`run_backup(svc, name, type)`:
+1. the volume guard (layer 0): the sources this type reads and the destination's volume;
+2. for full/database, a fresh snapshot through layer 3 (verified; never the live file);
+3. the BackupContent (see destinations/base.py): the snapshot's artifact and its
+   metadata.json, the files directories and config files (labels = unique basenames),
+   and a metadata.json listing every artifact with its size and SHA-256 (the files
+   trees file by file), the database's per-table row counts and where each part came from,
+   written 0600 in a private temp dir;
+4. `destination.backup(ctx, content)`.
+It all runs as one job of the runner (lock = the destination's name), so progress,
+cancellation, timeouts and the catalog work the same for every destination.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import socket
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tui_backup import __version__
+from tui_backup.catalog._db import utc_now
+from tui_backup.destinations import destination_named, destinations_of
+from tui_backup.destinations._manifest import sha256_file
+from tui_backup.destinations.base import (
+    BACKUP_TYPES,
+    METADATA_NAME,
+    TOOL_TAG,
+    BackupContent,
+    BackupType,
+    ContentPart,
+    Destination,
+    RestorePoint,
+)
+from tui_backup.errors import UsageError
+from tui_backup.fsutil import atomic_write_text
+from tui_backup.jobs.errors import ErrorKind, JobError, describe
+from tui_backup.jobs.events import Finished, Progress
+from tui_backup.jobs.runner import JobContext, JobRunner, JobSpec, Subscriber, run_job_sync
+
+if TYPE_CHECKING:
+    from tui_backup.service.profile import ProfileService
+
+METADATA_FORMAT = 1
+
+
+def check_type(type_: str) -> BackupType:
+    if type_ not in BACKUP_TYPES:
+        raise UsageError(f"unknown backup type {type_!r}", f"use one of: {', '.join(BACKUP_TYPES)}")
+    return type_
+
+
+def unique_labels(paths: Iterable[Path]) -> list[tuple[str, Path]]:
+    """(label, path) with labels the paths' basenames, made unique with -2, -3, ..."""
+    out: list[tuple[str, Path]] = []
+    used: set[str] = set()
+    for p in paths:
+        base = p.name or "root"
+        label, n = base, 1
+        while label in used:
+            n += 1
+            label = f"{base}-{n}"
+        used.add(label)
+        out.append((label, p))
+    return out
+
+
+def guard_sources(svc: ProfileService, type_: BackupType) -> None:
+    """Layer 0 for what this backup type reads, before anything starts."""
+    wanted: list[str] = []
+    if type_ in ("full", "database"):
+        wanted.append("source.database")
+    if type_ in ("full", "files"):
+        wanted.append("source.files[")
+    if type_ in ("full", "config"):
+        wanted.append("source.config_files[")
+    for volume in svc.volumes():
+        if any(volume.name.startswith(w) for w in wanted):
+            svc.guard.require(volume)
+
+
+# ---- building the content ----
+
+
+def build_content(
+    svc: ProfileService, ctx: JobContext, type_: BackupType, policy: str, dest: Destination, tmp: Path
+) -> BackupContent:
+    """Snapshot (full/database), hash everything, write metadata.json in `tmp`."""
+    created_at = utc_now()
+    parts: list[ContentPart] = []
+    sources: dict[str, str] = {}
+    database: dict[str, Any] | None = None
+    if type_ in ("full", "database"):
+        rec = svc.create_snapshot(
+            f"for backup to {dest.name}", kind="manual", cancel=ctx.cancel_token,
+            progress=lambda p: ctx.progress(Progress("snapshot: " + p.stage, p.fraction, p.bytes_done, p.bytes_total,
+                                                     p.message, current=p.current)),
+        )
+        ctx.thread_log(f"snapshot {rec.id} taken: {rec.row_count} rows")
+        snap_dir = Path(rec.path)
+        parts.append(ContentPart(f"database/{rec.artifact}", snap_dir / rec.artifact, False))
+        parts.append(ContentPart(f"database/{METADATA_NAME}", snap_dir / METADATA_NAME, False))
+        sources["database"] = svc.config.source.database.display
+        database = {
+            "snapshot_id": rec.id,
+            "artifact": f"database/{rec.artifact}",
+            "source_kind": rec.source_kind,
+            "tables": dict(rec.tables),
+            "row_count": rec.row_count,
+            "db_size_bytes": rec.db_size_bytes,
+            "engine_version": rec.engine_version,
+        }
+    if type_ in ("full", "files"):
+        for label, path in unique_labels(svc.config.source.files):
+            parts.append(ContentPart(f"files/{label}", path, True))
+            sources[f"files/{label}"] = str(path)
+    if type_ in ("full", "config"):
+        for label, path in unique_labels(svc.config.source.config_files):
+            parts.append(ContentPart(f"config/{label}", path, False))
+            sources[f"config/{label}"] = str(path)
+    artifacts, links = _manifest(ctx, parts)
+    metadata: dict[str, Any] = {
+        "format": METADATA_FORMAT,
+        "tool": TOOL_TAG,
+        "tool_version": __version__,
+        "profile": svc.config.name,
+        "policy": policy,
+        "type": type_,
+        "created_at": created_at,
+        "host": socket.gethostname(),
+        "destination": dest.name,
+        "artifacts": artifacts,
+        "links": links,
+        "database": database,
+        "sources": sources,
+    }
+    meta_path = tmp / METADATA_NAME
+    atomic_write_text(meta_path, json.dumps(metadata, indent=2, sort_keys=True) + "\n")
+    parts.insert(0, ContentPart(METADATA_NAME, meta_path, False))
+    return BackupContent(svc.config.name, policy, type_, created_at, tuple(parts), metadata)
+
+
+def _manifest(ctx: JobContext, parts: list[ContentPart]) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """Every regular file of the parts with its size and SHA-256; symlinks with their target."""
+    files: list[tuple[str, Path]] = []
+    links: list[dict[str, str]] = []
+    for part in parts:
+        if not part.is_dir:
+            files.append((part.path, part.source))
+            continue
+        for dirpath, dirnames, filenames in os.walk(part.source):
+            base = Path(dirpath)
+            rel = base.relative_to(part.source).as_posix()
+            prefix = part.path if rel == "." else f"{part.path}/{rel}"
+            for name in sorted(dirnames + filenames):
+                p = base / name
+                if p.is_symlink():
+                    links.append({"path": f"{prefix}/{name}", "target": os.readlink(p)})
+                elif name in filenames and p.is_file():
+                    files.append((f"{prefix}/{name}", p))
+    total = 0
+    for _, p in files:
+        total += p.stat().st_size
+    done = 0
+    out: list[dict[str, Any]] = []
+
+    def on_bytes(n: int) -> None:
+        nonlocal done
+        done += n
+        ctx.cancel_token.raise_if_cancelled()
+        ctx.progress(Progress("hashing", done / total if total else None, done, total, files_total=len(files)))
+
+    for i, (rel, p) in enumerate(files):
+        ctx.progress(Progress("hashing", done / total if total else None, done, total, files_done=i,
+                              files_total=len(files), current=rel))
+        size, digest = sha256_file(p, on_bytes)
+        out.append({"path": rel, "size": size, "sha256": digest})
+    return out, links
+
+
+# ---- the job ----
+
+
+async def backup_body(svc: ProfileService, dest: Destination, type_: BackupType, policy: str, ctx: JobContext) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="backup-", dir=svc.paths.state_dir))  # 0700
+    try:
+        try:
+            content = await ctx.in_thread(build_content, svc, ctx, type_, policy, dest, tmp)
+        except FileNotFoundError as exc:
+            message, hint = describe(ErrorKind.SOURCE_MISSING, detail=f"{exc.filename} (vanished while reading it)")
+            raise JobError(ErrorKind.SOURCE_MISSING, message, hint) from exc
+        except PermissionError as exc:
+            raise JobError(ErrorKind.FAILED, f"cannot read {exc.filename}: permission denied",
+                           "check its permissions (the tool must be able to read every source file)") from exc
+        ctx.log(f"backing up {len(content.parts)} part(s) to {dest.describe()}")
+        outcome = await dest.backup(ctx, content)
+    finally:
+        await asyncio.get_running_loop().run_in_executor(None, shutil.rmtree, tmp, True)
+    ctx.bytes_done = outcome.bytes_sent
+    ctx.details.update({
+        "point": outcome.point.to_json(),
+        "bytes_sent": outcome.bytes_sent,
+        "bytes_linked": outcome.bytes_linked,
+        "files": outcome.files,
+        "type": type_,
+    })
+    ctx.summary = f"backup {outcome.point.id} ({type_}) to {dest.name}: {outcome.bytes_sent} bytes, {outcome.files} files"
+
+
+def backup_spec(
+    svc: ProfileService,
+    name: str,
+    type_: str = "full",
+    *,
+    wait: bool = False,
+    policy: str = "manual",
+    timeout_s: float | None = None,
+) -> JobSpec:
+    """The job that backs the profile up to destination `name`, for a runner in a running
+    loop (`runner.start(spec, subscribers)`: the TUI, a daemon). The checks that need no
+    job happen here, at once: unknown destination or type, the volume guard."""
+    kind = check_type(type_)
+    dest = destination_named(svc.config, name)
+    guard_sources(svc, kind)
+    volume = dest.volume()
+    if volume is not None:
+        svc.guard.require(volume)
+
+    async def body(ctx: JobContext) -> None:
+        await backup_body(svc, dest, kind, policy, ctx)
+
+    return JobSpec("backup", name, body, lock=name, wait=wait, timeout_s=timeout_s)
+
+
+def run_backup(
+    svc: ProfileService,
+    name: str,
+    type_: str = "full",
+    subscribers: Iterable[Subscriber] = (),
+    *,
+    wait: bool = False,
+    policy: str = "manual",
+    timeout_s: float | None = None,
+) -> Finished:
+    """Back the profile up to destination `name` (from synchronous code); returns the job's
+    Finished event.
+
+    Errors found before the job starts (unknown destination, bad type, a volume the guard
+    refuses) are raised as TuiBackupError; everything after is in the Finished event.
+    """
+    spec = backup_spec(svc, name, type_, wait=wait, policy=policy, timeout_s=timeout_s)
+    return run_job_sync(JobRunner.for_profile(svc), spec, *subscribers)
+
+
+def _run_simple(svc: ProfileService, kind: str, dest: Destination, fn: Any, subscribers: Iterable[Subscriber],
+                wait: bool = False) -> Finished:
+    volume = dest.volume()
+    if volume is not None:
+        svc.guard.require(volume)
+    spec = JobSpec(kind, dest.name, fn, lock=dest.name, wait=wait)
+    return run_job_sync(JobRunner.for_profile(svc), spec, *subscribers)
+
+
+def list_restore_points(svc: ProfileService, name: str) -> list[RestorePoint]:
+    """The restore points at destination `name`, newest first (runs its listing as a job
+    without a catalog row: listing is read-only)."""
+    dest = destination_named(svc.config, name)
+    volume = dest.volume()
+    if volume is not None:
+        svc.guard.require(volume)
+    result: list[RestorePoint] = []
+
+    async def body(ctx: JobContext) -> None:
+        result.extend(await dest.list_points(ctx))
+
+    runner = JobRunner(max_concurrent=svc.config.jobs.max_concurrent)
+    finished = run_job_sync(runner, JobSpec("list", name, body, uses_slot=False))
+    if not finished.ok:
+        kind = ErrorKind(finished.error_kind) if finished.error_kind else ErrorKind.FAILED
+        raise JobError(kind, finished.error_message or "listing failed", finished.hint or "")
+    return result
+
+
+def init_destination(svc: ProfileService, name: str, subscribers: Iterable[Subscriber] = ()) -> Finished:
+    dest = destination_named(svc.config, name)
+
+    async def body(ctx: JobContext) -> None:
+        await dest.init(ctx)
+        if not ctx.summary:
+            ctx.summary = f"destination {name} initialised"
+
+    return _run_simple(svc, "init", dest, body, subscribers)
+
+
+def check_destination(
+    svc: ProfileService, name: str, subscribers: Iterable[Subscriber] = (), *, read_data_subset: str | None = None
+) -> Finished:
+    dest = destination_named(svc.config, name)
+
+    async def body(ctx: JobContext) -> None:
+        await dest.check(ctx, read_data_subset=read_data_subset)
+
+    return _run_simple(svc, "check", dest, body, subscribers)
+
+
+def destinations(svc: ProfileService) -> list[Destination]:
+    return destinations_of(svc.config)
+
+
+__all__ = [
+    "backup_spec",
+    "build_content",
+    "check_destination",
+    "check_type",
+    "destinations",
+    "init_destination",
+    "list_restore_points",
+    "run_backup",
+    "unique_labels",
+]
