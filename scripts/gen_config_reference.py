@@ -22,9 +22,22 @@ END = "<!-- config-reference:end -->"
 sys.path.insert(0, str(REPO))
 
 from tui_backup.config._schema import OPEN_ARRAYS, SECTIONS, Key  # noqa: E402
+from tui_backup.destinations import TYPES  # noqa: E402
+
+# The kind of destination each type module describes (its KEYS are the rows).
+TYPE_HELP = {
+    "local": "A directory on this machine (often a mounted drive): plain copies, or one `.tar.zst` per backup.",
+    "rsync": "rsync to a local directory or over ssh (`[user@]host:path`); each backup a dated tree,"
+    " unchanged files hard-linked to the previous one.",
+    "restic": "A restic repository (local path, `sftp:`, `s3:`, `rest:`, ...), encrypted and deduplicated.",
+}
+# Keys whose schema type is a stand-in: they are checked by the type's own code.
+TYPE_OVERRIDES = {"env": "table of strings", "ssh_options": "list of strings"}
 
 
 def _type(k: Key) -> str:
+    if k.name in TYPE_OVERRIDES and k.type in ("str", "path_list"):
+        return TYPE_OVERRIDES[k.name]
     if k.type == "choice":
         return " \\| ".join(f'`"{c}"`' for c in k.choices)
     names = {
@@ -46,6 +59,8 @@ def _type(k: Key) -> str:
 def _default(k: Key) -> str:
     if k.required:
         return "*required*"
+    if k.default is None:
+        return "*unset*"
     return f"`{_toml(k.default)}`"
 
 
@@ -53,6 +68,39 @@ def _toml(value: Any) -> str:
     import tomlkit
 
     return str(tomlkit.item(value).as_string())
+
+
+def _rows(keys: tuple[Key, ...] | list[Key]) -> list[str]:
+    out = ["| key | type | default | meaning |", "|---|---|---|---|"]
+    for k in keys:
+        help_text = k.help.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+        out.append(f"| `{k.name}` | {_type(k)} | {_default(k)} | {help_text} |")
+    return out
+
+
+def _destinations() -> list[str]:
+    import importlib
+
+    common = [
+        Key("name", "str", None, "Name of this destination in commands (letters, digits, - and _; unique).",
+            required=True),
+        Key("type", "choice", None, "Which kind of destination; the other keys depend on it.", required=True,
+            choices=TYPES),
+    ]
+    out = [
+        "#### `[[destination]]`",
+        "",
+        "Where backups go (layer 4), one `[[destination]]` block each. Every block has:",
+        "",
+        *_rows(common),
+        "",
+        "and the keys of its type (an unknown key is an error naming its line):",
+        "",
+    ]
+    for type_ in TYPES:
+        keys: tuple[Key, ...] = importlib.import_module(f"tui_backup.destinations.{type_}").KEYS
+        out += [f'##### `type = "{type_}"`', "", TYPE_HELP[type_], "", *_rows(keys), ""]
+    return out
 
 
 def render() -> str:
@@ -63,11 +111,8 @@ def render() -> str:
         "",
     ]
     for sect in SECTIONS:
-        out += [f"#### `[{sect.name}]`", "", sect.help, "", "| key | type | default | meaning |", "|---|---|---|---|"]
-        for k in sect.keys:
-            help_text = k.help.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
-            out.append(f"| `{k.name}` | {_type(k)} | {_default(k)} | {help_text} |")
-        out.append("")
+        out += [f"#### `[{sect.name}]`", "", sect.help, "", *_rows(sect.keys), ""]
+    out += _destinations()
     for name in OPEN_ARRAYS:
         out += [
             f"#### `[[{name}]]`",

@@ -8,6 +8,7 @@ import sys
 from textual.widgets import Footer, Label, TabbedContent
 
 from tui_backup.tui.widgets import ComingSoon, JobsTable, ProfileHeader, SnapshotsPane
+from tui_backup.tui.widgets.destinations import DestinationsPane
 
 from .conftest import SIZE, RecordingApp, screen_text, settle
 
@@ -46,7 +47,10 @@ async def test_number_keys_switch_panes_and_focus_them(app: RecordingApp) -> Non
         await pilot.press("4")
         assert tabs.active == "jobs"
         assert app.query_one(JobsTable).has_focus
-        for key, pane in (("3", "policies"), ("5", "trash"), ("6", "journal")):
+        await pilot.press("3")
+        assert tabs.active == "policies"
+        assert app.query_one(DestinationsPane).table.has_focus
+        for key, pane in (("5", "trash"), ("6", "journal")):
             await pilot.press(key)
             assert tabs.active == pane
             assert tabs.get_pane(pane).query_one(ComingSoon)

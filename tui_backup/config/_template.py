@@ -33,6 +33,13 @@ def render_config(values: dict[str, dict[str, Any]]) -> str:
             out.append(f"{k.name} = {_toml_value(value)}")
         out.append("")
     out += [
+        "# Where backups go (layer 4): one [[destination]] block each, type = \"local\", \"rsync\"",
+        "# or \"restic\" (see the README's configuration reference for every type's keys). E.g.:",
+        "# [[destination]]",
+        "# name = \"usb\"",
+        "# type = \"local\"",
+        "# path = \"/media/usb/backups\"",
+        "",
         "# Backup policies (layer 4) go here as [[policy]] blocks: destination, schedule,",
         "# retention. See the README's configuration reference.",
         "",

@@ -255,7 +255,9 @@ class LocalDestination:
         return BackupOutcome(point, outcome[0], files=outcome[1])
 
     def _write_and_verify(self, ctx: JobContext, content: BackupContent, temp: Path) -> tuple[int, int]:
-        entries = list(_entries(content.parts))
+        # Only what the manifest lists: a file skipped as unreadable there (a warning) is not copied.
+        listed = artifacts_of(content.metadata)
+        entries = [e for e in _entries(content.parts) if e.kind != "file" or e.rel in listed or e.rel == METADATA_NAME]
         total = sum(e.size for e in entries)
         files = sum(1 for e in entries if e.kind == "file")
         meter = _Meter(ctx, "copying", total, files)

@@ -652,7 +652,7 @@ class JobRunner:
         )
 
     def _close(self, handle: JobHandle, finished: Finished) -> None:
-        """Log the outcome, finish the catalog row, close the log, emit Finished."""
+        """Log the outcome, close the log, finish the catalog row, emit Finished."""
         what = finished.status + (f" ({finished.error_kind})" if finished.error_kind else "")
         text = f"{what}: {finished.error_message or finished.summary or 'done'} after {finished.duration_s:.1f} s"
         if finished.hint:
@@ -661,14 +661,18 @@ class JobRunner:
         handle._line(level, "job", text.encode("utf-8", "replace"), None)
         handle.finished = finished
         try:
-            if self.catalog is not None and handle.job_id:
-                job_rows.finish_job(
-                    self.catalog, handle.job_id, finished.status, duration_s=finished.duration_s,
-                    bytes_done=finished.bytes_done, error=finished.error_message if not finished.ok else None,
-                    summary=finished.summary or None,
-                )
+            try:
+                # Closed (flushed, fsynced) BEFORE the row says the job ended: whoever sees the
+                # row finished (`jobs log --follow`, the Jobs pane) then finds every line.
+                handle._log.close()
+            finally:
+                if self.catalog is not None and handle.job_id:
+                    job_rows.finish_job(
+                        self.catalog, handle.job_id, finished.status, duration_s=finished.duration_s,
+                        bytes_done=finished.bytes_done, error=finished.error_message if not finished.ok else None,
+                        summary=finished.summary or None,
+                    )
         finally:
-            handle._log.close()
             if handle.log_path is not None:
                 control.clear_job_files(handle.log_path)
             handle._emit(finished)

@@ -17,8 +17,9 @@ from tui_backup.catalog import jobs as job_rows
 from tui_backup.catalog.jobs import JobRecord
 
 READ_LIMIT = 1 << 20  # bytes taken per read: a burst is shown over a few reads, never all at once
-# After the catalog says a job ended, the runner may still be flushing its log's last lines
-# (the row is finished just before the file is closed): read until the file is quiet.
+# The runner closes a job's log before it marks the row finished, so the file is complete
+# when the row says the job ended; reading until the file is quiet stays as a defence
+# (a log on a network filesystem, a writer of an older version).
 SETTLE_S = 0.3
 SETTLE_MAX_S = 3.0
 

@@ -21,6 +21,7 @@ from tui_backup.tui.formatting import Clock, utc_clock
 from tui_backup.tui.messages import DataChanged, OperationFailed, StatusLoaded
 from tui_backup.tui.themes import APP_VARIABLES, DEFAULT_THEME, load_themes
 from tui_backup.tui.widgets import ComingSoon, Dashboard, JobsPane, ProfileHeader, SnapshotsPane
+from tui_backup.tui.widgets.destinations import DestinationsPane
 
 STATUS_REFRESH_S = 30.0
 TOAST_DELAY_S = 0.15
@@ -35,12 +36,6 @@ PANES: tuple[tuple[str, str], ...] = (
     ("journal", "Journal"),
 )
 
-POLICIES_SOON = (
-    "Backup policies (layer 4) will appear here: each policy's destination (local copy, restic "
-    "or rsync), schedule, retention, last backup and its state, with keys to run one now, "
-    "browse its restore points and restore from them.\n\n"
-    "Policies are configured as [[policy]] blocks in the profile's config."
-)
 TRASH_SOON = (
     "The trash (layer 1) will appear here: everything the tool removes or overwrites waits "
     "here for the recovery window ([trash] retention_days, 30 days by default) before it is "
@@ -114,7 +109,8 @@ class BackupApp(App[None]):
             with TabPane("2 Snapshots", id="snapshots"):
                 yield SnapshotsPane(self.service, clock=self.clock, id="snapshots-view")
             with TabPane("3 Policies", id="policies"):
-                yield ComingSoon(POLICIES_SOON)
+                # Destinations for now; the policies (schedule, retention) join them here.
+                yield DestinationsPane(self.service, clock=self.clock, id="destinations-view")
             with TabPane("4 Jobs", id="jobs"):
                 yield JobsPane(self.service, clock=self.clock, id="jobs-view")
             with TabPane("5 Trash", id="trash"):
@@ -154,6 +150,7 @@ class BackupApp(App[None]):
     def action_refresh_status(self) -> None:
         self.refresh_status()
         self.query_one(SnapshotsPane).reload()
+        self.query_one(DestinationsPane).reload()
 
     def refresh_status(self) -> None:
         self._load_status()
@@ -187,6 +184,9 @@ class BackupApp(App[None]):
     # ---- panes ----
 
     def action_show_pane(self, pane: str) -> None:
+        # Blur first: Textual moves the focus of a widget being hidden to a sibling, and a
+        # sibling in the old pane (the Destinations pane has two tables) pulls it back.
+        self.screen.set_focus(None)
         self.query_one(TabbedContent).active = pane
         self._focus_pane(pane)
 
@@ -198,6 +198,8 @@ class BackupApp(App[None]):
     def _focus_pane(self, pane: str) -> None:
         if pane == "snapshots":
             self.query_one(SnapshotsPane).focus_table()
+        elif pane == "policies":
+            self.query_one(DestinationsPane).focus_table()
         elif pane == "jobs":
             self.query_one(JobsPane).focus_table()
         elif pane == "dashboard":

@@ -1,0 +1,522 @@
+"""The Destinations pane: the profile's backup destinations, their restore points, and keys
+to back up, restore, check and initialise.
+
+Every service call blocks (copying, restic, rsync), so it runs in a thread worker that
+posts the typed messages below and never touches a widget. Jobs get the Jobs pane's live
+feed as a subscriber, so they show there live too — and that pane notifies when a job
+ends; this pane only notifies about what never became a job (a volume the guard refused,
+an unknown point), so nothing is said twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.coordinate import Coordinate
+from textual.message import Message
+from textual.notifications import SeverityLevel
+from textual.reactive import reactive
+from textual.widgets import DataTable, Label, ProgressBar
+from textual.worker import Worker, WorkerState
+
+from tui_backup.destinations.base import RestorePoint
+from tui_backup.errors import TuiBackupError
+from tui_backup.jobs.events import Event, Finished, Progress
+from tui_backup.jobs.runner import Subscriber
+from tui_backup.service.backup_restore import BackupRestorePlan, BackupRestoreResult
+from tui_backup.service.profile import ProfileService
+from tui_backup.tui.formatting import Clock, display_path, human_bytes, short_time, utc_clock
+from tui_backup.tui.messages import DataChanged, OperationFailed, OperationProgress
+from tui_backup.tui.progress import ProgressRelay
+from tui_backup.tui.screens import ConfirmScreen
+from tui_backup.tui.screens.backup_screens import (
+    BackupRestorePlanScreen,
+    BackupTypeScreen,
+    RestoreTargetScreen,
+)
+from tui_backup.tui.widgets.jobs import JobsPane
+
+T = TypeVar("T")
+
+OP_GROUP = "destination-op"
+LOAD_GROUP = "destination-load"
+LOAD_ACTION = "list destinations"
+
+
+@dataclass(frozen=True)
+class DestinationRow:
+    """One destination as the pane shows it (computed in the loader thread)."""
+
+    name: str
+    type: str
+    where: str
+    volume: str  # a VolumeState value, or "—" when the destination has no local volume
+    points: list[RestorePoint] = field(default_factory=list)
+    problem: str = ""  # why the points could not be listed
+
+
+# ---- messages (posted from worker threads) ----
+
+
+class DestinationsLoaded(Message):
+    def __init__(self, rows: list[DestinationRow]) -> None:
+        super().__init__()
+        self.rows = rows
+
+
+class JobDone(Message):
+    """A job (backup, check, init, restore) ended; the Jobs pane already said how."""
+
+    def __init__(self, action: str, finished: Finished) -> None:
+        super().__init__()
+        self.action = action
+        self.finished = finished
+
+
+class BackupRestorePlanned(Message):
+    def __init__(self, plan: BackupRestorePlan, to: Path | None) -> None:
+        super().__init__()
+        self.plan = plan
+        self.to = to
+
+
+class BackupRestored(Message):
+    def __init__(self, result: BackupRestoreResult) -> None:
+        super().__init__()
+        self.result = result
+
+
+class _Tracker:
+    """A runner subscriber: relays progress to this pane and remembers the job's end."""
+
+    def __init__(self, relay: ProgressRelay) -> None:
+        self.relay = relay
+        self.finished: Finished | None = None
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, Progress):
+            self.relay(event)
+        elif isinstance(event, Finished):
+            self.finished = event
+
+
+# ---- tables ----
+
+
+def _selected_key(table: DataTable[str]) -> str | None:
+    if table.row_count == 0:
+        return None
+    row = min(max(table.cursor_row, 0), table.row_count - 1)
+    value = table.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value
+    return str(value) if value is not None else None
+
+
+class DestinationTable(DataTable[str]):
+    """One row per destination; the row key is its name."""
+
+    DEFAULT_CSS = """
+    DestinationTable {
+        height: auto;
+        max-height: 6;
+    }
+    """
+
+    # Fixed widths for 80 columns (see SnapshotTable for why not auto).
+    COLUMNS = (("Name", "name", 12), ("Type", "type", 6), ("Where", "where", 30), ("Volume", "volume", 9),
+               ("Newest", "newest", 11))
+
+    def __init__(self, *, clock: Clock = utc_clock, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.clock = clock
+
+    def on_mount(self) -> None:
+        for label, key, width in self.COLUMNS:
+            self.add_column(label, key=key, width=width)
+
+    def show_rows(self, rows: list[DestinationRow]) -> None:
+        keep = self.selected_name
+        now = self.clock()
+        self.clear()
+        for r in rows:
+            newest = short_time(r.points[0].created_at, now) if r.points else ("?" if r.problem else "none")
+            self.add_row(r.name, r.type, r.where, r.volume, newest, key=r.name)
+        if keep is not None and keep in {r.name for r in rows}:
+            self.move_cursor(row=self.get_row_index(keep))
+
+    @property
+    def selected_name(self) -> str | None:
+        return _selected_key(self)
+
+
+class RestorePointTable(DataTable[str]):
+    """The selected destination's restore points, newest first; the row key is the point id."""
+
+    DEFAULT_CSS = """
+    RestorePointTable {
+        height: 1fr;
+        min-height: 3;
+    }
+    """
+
+    COLUMNS = (("Time", "time", 11), ("ID", "id", 30), ("Type", "type", 8), ("Size", "size", 8),
+               ("Host", "host", 10))
+
+    def __init__(self, *, clock: Clock = utc_clock, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.clock = clock
+
+    def on_mount(self) -> None:
+        for label, key, width in self.COLUMNS:
+            self.add_column(label, key=key, width=width)
+
+    def show_points(self, points: list[RestorePoint]) -> None:
+        keep = self.selected_id
+        now = self.clock()
+        self.clear()
+        for p in points:
+            size = human_bytes(p.size_bytes) if p.size_bytes is not None else "—"
+            self.add_row(short_time(p.created_at, now), p.id, p.type, size, p.host or "", key=p.id)
+        if keep is not None and keep in {p.id for p in points}:
+            self.move_cursor(row=self.get_row_index(keep))
+
+    @property
+    def selected_id(self) -> str | None:
+        return _selected_key(self)
+
+
+# ---- the pane ----
+
+
+class DestinationsPane(Vertical):
+    """Keyboard-first: b back up, r restore the selected point, k check, i init, Tab switches
+    between the destinations and their restore points."""
+
+    DEFAULT_CSS = """
+    DestinationsPane {
+        height: 1fr;
+    }
+    DestinationsPane > .section {
+        height: 1;
+        padding: 0 1;
+        text-style: bold;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    DestinationsPane > #activity {
+        height: 1;
+        padding: 0 1;
+        background: $panel;
+    }
+    DestinationsPane > #activity > #dest-activity-label {
+        width: 1fr;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    DestinationsPane > #activity > ProgressBar {
+        width: auto;
+        display: none;
+    }
+    DestinationsPane.-busy > #activity > ProgressBar {
+        display: block;
+    }
+    DestinationsPane.-busy > #activity > #dest-activity-label {
+        color: $job-running;
+        text-style: bold;
+    }
+    """
+
+    BINDINGS = [
+        Binding("b", "backup", "Backup", id="backup.run"),
+        Binding("r", "restore", "Restore", id="backup.restore"),
+        Binding("k", "check", "Check", id="destination.check"),
+        Binding("i", "init", "Init", id="destination.init"),
+    ]
+
+    busy: reactive[str | None] = reactive(None)
+    """What the running operation is doing (None when idle)."""
+
+    def __init__(self, service: ProfileService, *, clock: Clock = utc_clock, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.service = service
+        self.clock = clock
+        self.rows: list[DestinationRow] = []
+        self._last_result = ""
+        self.last_progress: Progress | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Label("Destinations", classes="section")
+        yield DestinationTable(clock=self.clock, id="destination-table")
+        yield Label("Restore points", id="points-title", classes="section", markup=False)
+        yield RestorePointTable(clock=self.clock, id="point-table")
+        with Horizontal(id="activity"):
+            yield Label("Loading destinations…", id="dest-activity-label", markup=False)
+            yield ProgressBar(total=100, show_eta=False, id="dest-progress")
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    # ---- helpers ----
+
+    @property
+    def table(self) -> DestinationTable:
+        return self.query_one(DestinationTable)
+
+    @property
+    def point_table(self) -> RestorePointTable:
+        return self.query_one(RestorePointTable)
+
+    def focus_table(self) -> None:
+        self.table.focus()
+
+    def _say(self, text: str, *, title: str = "", severity: SeverityLevel = "information", timeout: float | None = None) -> None:
+        self.app.notify(text, title=title, severity=severity, timeout=timeout, markup=False)
+
+    def _selected(self) -> DestinationRow | None:
+        name = self.table.selected_name
+        row = next((r for r in self.rows if r.name == name), None)
+        if row is None:
+            self._say("No destination: add a [[destination]] block to the profile's config.", severity="warning")
+        return row
+
+    def _start(self, what: str) -> bool:
+        """Claim the pane for one operation (False, said, if another one runs)."""
+        if self.busy is not None:
+            self._say(f"Wait: {self.busy.lower()} is still running.", severity="warning")
+            return False
+        self.last_progress = None
+        self.busy = what
+        return True
+
+    def _subscribers(self, action: str) -> tuple[_Tracker, list[Subscriber]]:
+        """Built on the UI thread (it queries the DOM): ours, and the Jobs pane's live feed."""
+        tracker = _Tracker(ProgressRelay(lambda p: self.post_message(OperationProgress(action, p))))
+        subs: list[Subscriber] = [tracker]
+        panes = self.app.query(JobsPane)
+        if panes:
+            subs.append(panes.first().live_feed())
+        return tracker, subs
+
+    def _guarded(self, action: str, tracker: _Tracker | None, call: Callable[[], T]) -> T | None:
+        """Run a service call in the worker thread; failures become OperationFailed messages,
+        except those of a job that ran: the Jobs pane reported it (JobDone updates us)."""
+        try:
+            return call()
+        except TuiBackupError as exc:
+            if tracker is not None and tracker.finished is not None and tracker.finished.job_id:
+                self.post_message(JobDone(action, tracker.finished))
+            else:
+                self.post_message(OperationFailed(action, exc.message, exc.hint))
+        except Exception as exc:
+            self.post_message(OperationFailed(action, f"{type(exc).__name__}: {exc}", "this is a bug: please report it"))
+        return None
+
+    def _status_line(self) -> str:
+        count = len(self.rows)
+        text = f"{count} destination{'s' if count != 1 else ''}" if count else "No destinations configured"
+        return f"{self._last_result}  ·  {text}" if self._last_result else text
+
+    def watch_busy(self, busy: str | None) -> None:
+        self.set_class(busy is not None, "-busy")
+        label = self.query_one("#dest-activity-label", Label)
+        if busy is not None:
+            self.query_one("#dest-progress", ProgressBar).update(total=None, progress=0)
+            label.update(f"{busy}…")
+        else:
+            label.update(self._status_line())
+
+    # ---- workers ----
+
+    def reload(self) -> None:
+        self._load()
+
+    @work(thread=True, exclusive=True, group=LOAD_GROUP, exit_on_error=False)
+    def _load(self) -> None:
+        dests = self._guarded(LOAD_ACTION, None, self.service.destinations)
+        if dests is None:
+            return
+        rows: list[DestinationRow] = []
+        for d in dests:
+            volume = d.volume()
+            state = str(self.service.guard.check(volume).state) if volume is not None else "—"
+            points: list[RestorePoint] = []
+            problem = ""
+            # Only list a destination whose volume is there: listing a new one would mark it.
+            if volume is None or state == "online":
+                try:
+                    points = self.service.list_restore_points(d.name)
+                except TuiBackupError as exc:
+                    problem = exc.message
+            else:
+                problem = f"volume {state}"
+            rows.append(DestinationRow(d.name, d.type, d.describe(), state, points, problem))
+        self.post_message(DestinationsLoaded(rows))
+
+    def _run_job(self, action: str, call: Callable[[list[Subscriber]], Finished]) -> None:
+        self._job_worker(action, call, *self._subscribers(action))
+
+    @work(thread=True, group=OP_GROUP, exit_on_error=False)
+    def _job_worker(self, action: str, call: Callable[[list[Subscriber]], Finished], tracker: _Tracker,
+                    subs: list[Subscriber]) -> None:
+        finished = self._guarded(action, tracker, lambda: call(subs))
+        tracker.relay.flush()
+        if finished is not None:
+            self.post_message(JobDone(action, finished))
+
+    @work(thread=True, group=OP_GROUP, exit_on_error=False)
+    def _plan(self, name: str, point: str, to: Path | None, tracker: _Tracker, subs: list[Subscriber]) -> None:
+        plan = self._guarded("restore dry run", tracker,
+                             lambda: self.service.plan_backup_restore(name, point, *subs, to=to))
+        if plan is not None:
+            self.post_message(BackupRestorePlanned(plan, to))
+
+    @work(thread=True, group=OP_GROUP, exit_on_error=False)
+    def _restore(self, name: str, point: str, to: Path | None, tracker: _Tracker, subs: list[Subscriber]) -> None:
+        result = self._guarded("restore", tracker, lambda: self.service.restore_backup(name, point, *subs, to=to))
+        tracker.relay.flush()
+        if result is not None:
+            self.post_message(BackupRestored(result))
+
+    # ---- actions ----
+
+    def action_backup(self) -> None:
+        row = self._selected()
+        if row is None:
+            return
+        if self.busy is not None:
+            self._say(f"Wait: {self.busy.lower()} is still running.", severity="warning")
+            return
+
+        def go(type_: str | None) -> None:
+            if type_ is not None and self._start(f"Backing up ({type_}) to {row.name}"):
+                self._run_job("backup", lambda subs: self.service.run_backup(row.name, type_, *subs))
+
+        self.app.push_screen(BackupTypeScreen(row.name), go)
+
+    def action_check(self) -> None:
+        row = self._selected()
+        if row is not None and self._start(f"Checking {row.name}"):
+            self._run_job("check", lambda subs: self.service.check_destination(row.name, *subs))
+
+    def action_init(self) -> None:
+        row = self._selected()
+        if row is not None and self._start(f"Initialising {row.name}"):
+            self._run_job("init", lambda subs: self.service.init_destination(row.name, *subs))
+
+    def action_restore(self) -> None:
+        row = self._selected()
+        if row is None:
+            return
+        point = self.point_table.selected_id
+        if point is None:
+            self._say(f"{row.name} has no restore points: back up with b first.", severity="warning")
+            return
+
+        def go(target: Path | None | bool) -> None:
+            if target is False or target is None:
+                return
+            to = target if isinstance(target, Path) else None
+            if self._start(f"Dry run of restoring {point}"):
+                self._plan(row.name, point, to, *self._subscribers("restore dry run"))
+
+        self.app.push_screen(RestoreTargetScreen(row.name, point), go)
+
+    # ---- results (UI thread) ----
+
+    @on(Worker.StateChanged)
+    def _worker_done(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == OP_GROUP and event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            self.busy = None
+
+    def on_destinations_loaded(self, message: DestinationsLoaded) -> None:
+        self.rows = message.rows
+        self.table.show_rows(message.rows)
+        self._show_points()
+        if self.busy is None:
+            self.query_one("#dest-activity-label", Label).update(self._status_line())
+
+    @on(DataTable.RowHighlighted, "DestinationTable")
+    def _destination_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self._show_points()
+
+    @on(DataTable.RowHighlighted, "RestorePointTable")
+    def _point_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+
+    def _show_points(self) -> None:
+        name = self.table.selected_name
+        row = next((r for r in self.rows if r.name == name), None)
+        title = self.query_one("#points-title", Label)
+        if row is None:
+            empty = f"No destinations: add a [[destination]] block to {display_path(self.service.config.file)}"
+            title.update("Restore points" if self.rows else empty)
+            self.point_table.show_points([])
+            return
+        points = [p for p in row.points if p.complete]
+        extra = f" — {row.problem}" if row.problem else ""
+        title.update(f"Restore points at {row.name}: {len(points)}{extra}")
+        self.point_table.show_points(points)
+
+    def on_operation_progress(self, message: OperationProgress) -> None:
+        message.stop()
+        if self.busy is None:
+            return
+        p = self.last_progress = message.progress
+        bar = self.query_one("#dest-progress", ProgressBar)
+        if p.fraction is None:
+            bar.update(total=None)
+        else:
+            bar.update(total=100, progress=round(100 * min(max(p.fraction, 0.0), 1.0), 1))
+        self.query_one("#dest-activity-label", Label).update(f"{self.busy}: {p.message or p.current or p.stage}")
+
+    def on_operation_failed(self, message: OperationFailed) -> None:
+        message.stop()  # handled here, once
+        self._last_result = f"✖ {message.action} failed"
+        hint = f"\n{message.hint}" if message.hint else ""
+        self._say(f"{message.message}{hint}", title=f"✖ {message.action} failed", severity="error", timeout=12)
+        if message.action != LOAD_ACTION:
+            self.reload()
+
+    def on_job_done(self, message: JobDone) -> None:
+        f = message.finished
+        mark = "✔" if f.ok else "✖"
+        self._last_result = f"{mark} {message.action} {f.status}"
+        if not f.job_id:  # never reached the Jobs pane: say it here
+            text = f.error_message or f.summary or f.status
+            self._say(f"{text}\n{f.hint}" if f.hint else text, title=f"{mark} {message.action} {f.status}",
+                      severity="information" if f.ok else "error")
+        self.reload()
+        self.post_message(DataChanged())
+
+    def on_backup_restore_planned(self, message: BackupRestorePlanned) -> None:
+        plan, to = message.plan, message.to
+
+        def confirmed(yes: bool | None) -> None:
+            if yes and self._start(f"Restoring {plan.point}"):
+                self._restore(plan.destination, plan.point, to, *self._subscribers("restore"))
+
+        def proceed(go_on: bool | None) -> None:
+            if not go_on:
+                return
+            where = "over the live data (in place; a safety snapshot and copies are kept)" if plan.in_place \
+                else f"into {plan.target}"
+            body = (f"Restore point {plan.point} from {plan.destination} will be restored {where}: "
+                    f"{len(plan.added)} added, {len(plan.overwritten)} overwritten, {len(plan.deleted)} deleted"
+                    f"{', and the database' if plan.database else ''}.")
+            self.app.push_screen(ConfirmScreen("Restore this backup?", body, confirm_label="Restore"), confirmed)
+
+        self.app.push_screen(BackupRestorePlanScreen(plan), proceed)
+
+    def on_backup_restored(self, message: BackupRestored) -> None:
+        r = message.result
+        safety = f"; safety snapshot {r.safety_snapshot_id}" if r.safety_snapshot_id else ""
+        self._last_result = f"✔ restored {r.point} → {r.target}{safety}"
+        self.reload()
+        self.post_message(DataChanged())
