@@ -18,6 +18,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from tui_backup.fsutil import pid_alive
+
 # Distinctive, with characters that break naive quoting (':' and '\' matter to .pgpass files,
 # '@' and '/' to URLs): if it ever leaks into an argv, a log or a file, the tests find it.
 APP_PASSWORD = "Zq7:pw\\t@st/s3cr3t-UNIQUE-88412 with space"
@@ -119,16 +121,6 @@ def _run(argv: list[str], what: str) -> None:
         raise PgFixtureError(f"{what} failed ({r.returncode}): {(r.stderr or r.stdout).strip()}")
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def stop_stale_servers(bindir: Path, base: str | None) -> None:
     """Stop servers (and remove dirs) that an interrupted test session left behind."""
     for root in Path(base or tempfile.gettempdir()).glob(f"{ROOT_PREFIX}*"):
@@ -136,7 +128,7 @@ def stop_stale_servers(bindir: Path, base: str | None) -> None:
             owner = int((root / OWNER_FILE).read_text())
         except (OSError, ValueError):
             continue
-        if _pid_alive(owner):
+        if pid_alive(owner):
             continue  # another test session is using it
         if (root / "data" / "postmaster.pid").exists():
             subprocess.run(
@@ -146,7 +138,7 @@ def stop_stale_servers(bindir: Path, base: str | None) -> None:
         shutil.rmtree(root, ignore_errors=True)
     for secret in Path(tempfile.gettempdir()).glob(f"{SECRET_PREFIX}*"):
         with contextlib.suppress(OSError, ValueError):
-            if not _pid_alive(int((secret / OWNER_FILE).read_text())):
+            if not pid_alive(int((secret / OWNER_FILE).read_text())):
                 shutil.rmtree(secret, ignore_errors=True)
 
 

@@ -118,19 +118,11 @@ def _selected_key(table: DataTable[str]) -> str | None:
     return str(value) if value is not None else None
 
 
-class DestinationTable(DataTable[str]):
-    """One row per destination; the row key is its name."""
+class _FixedColumnTable(DataTable[str]):
+    """A row-cursor table with fixed column widths (see SnapshotTable for why not auto)
+    that keeps the selected row across reloads."""
 
-    DEFAULT_CSS = """
-    DestinationTable {
-        height: auto;
-        max-height: 6;
-    }
-    """
-
-    # Fixed widths for 80 columns (see SnapshotTable for why not auto).
-    COLUMNS = (("Name", "name", 12), ("Type", "type", 6), ("Where", "where", 30), ("Volume", "volume", 9),
-               ("Newest", "newest", 11))
+    COLUMNS: tuple[tuple[str, str, int], ...] = ()
 
     def __init__(self, *, clock: Clock = utc_clock, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
@@ -140,6 +132,26 @@ class DestinationTable(DataTable[str]):
         for label, key, width in self.COLUMNS:
             self.add_column(label, key=key, width=width)
 
+    def _reselect(self, keep: str | None, keys: set[str]) -> None:
+        if keep is not None and keep in keys:
+            self.move_cursor(row=self.get_row_index(keep))
+
+
+class DestinationTable(_FixedColumnTable):
+    """One row per destination; the row key is its name."""
+
+    DEFAULT_CSS = """
+    DestinationTable {
+        height: auto;
+        max-height: 6;
+    }
+    """
+
+    # Fixed widths for 80 columns.
+    COLUMNS = (("Name", "name", 12), ("Type", "type", 6), ("Where", "where", 30), ("Volume", "volume", 9),
+               ("Newest", "newest", 11))
+
+
     def show_rows(self, rows: list[DestinationRow]) -> None:
         keep = self.selected_name
         now = self.clock()
@@ -147,15 +159,14 @@ class DestinationTable(DataTable[str]):
         for r in rows:
             newest = short_time(r.points[0].created_at, now) if r.points else ("?" if r.problem else "none")
             self.add_row(r.name, r.type, r.where, r.volume, newest, key=r.name)
-        if keep is not None and keep in {r.name for r in rows}:
-            self.move_cursor(row=self.get_row_index(keep))
+        self._reselect(keep, {r.name for r in rows})
 
     @property
     def selected_name(self) -> str | None:
         return _selected_key(self)
 
 
-class RestorePointTable(DataTable[str]):
+class RestorePointTable(_FixedColumnTable):
     """The selected destination's restore points, newest first; the row key is the point id."""
 
     DEFAULT_CSS = """
@@ -168,13 +179,6 @@ class RestorePointTable(DataTable[str]):
     COLUMNS = (("Time", "time", 11), ("ID", "id", 30), ("Type", "type", 8), ("Size", "size", 8),
                ("Host", "host", 10))
 
-    def __init__(self, *, clock: Clock = utc_clock, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-        self.clock = clock
-
-    def on_mount(self) -> None:
-        for label, key, width in self.COLUMNS:
-            self.add_column(label, key=key, width=width)
 
     def show_points(self, points: list[RestorePoint]) -> None:
         keep = self.selected_id
@@ -183,8 +187,7 @@ class RestorePointTable(DataTable[str]):
         for p in points:
             size = human_bytes(p.size_bytes) if p.size_bytes is not None else "—"
             self.add_row(short_time(p.created_at, now), p.id, p.type, size, p.host or "", key=p.id)
-        if keep is not None and keep in {p.id for p in points}:
-            self.move_cursor(row=self.get_row_index(keep))
+        self._reselect(keep, {p.id for p in points})
 
     @property
     def selected_id(self) -> str | None:
