@@ -6,10 +6,11 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
+from tui_backup import clock
 from tui_backup.catalog._migrations import LATEST_VERSION, MIGRATIONS
+from tui_backup.clock import to_catalog
 from tui_backup.errors import TuiBackupError
 from tui_backup.fsutil import FILE_MODE, make_private_dir
 
@@ -21,7 +22,8 @@ class CatalogError(TuiBackupError):
 
 
 def utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # Through tui_backup.clock so the scheduler can be driven through simulated time.
+    return to_catalog(clock.now())
 
 
 class Catalog:

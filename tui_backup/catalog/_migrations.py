@@ -62,6 +62,40 @@ MIGRATIONS: tuple[str, ...] = (
         last_seen_at TEXT
     );
     """,
+    # 3: backup policies (layer 4): every run of a policy (backups, drills, prunes,
+    # verifications) and each policy's scheduler, retry and alert state.
+    """
+    CREATE TABLE policy_runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        policy TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        slot TEXT,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL,
+        job_id INTEGER REFERENCES jobs(id),
+        point_id TEXT,
+        size_bytes INTEGER,
+        duration_s REAL,
+        error_kind TEXT,
+        error TEXT,
+        pid INTEGER,
+        details_json TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX policy_runs_policy ON policy_runs(policy, kind, started_at);
+    CREATE TABLE policy_state (
+        policy TEXT PRIMARY KEY,
+        last_slot_done TEXT,
+        last_success_at TEXT,
+        last_attempt_at TEXT,
+        failures INTEGER NOT NULL DEFAULT 0,
+        retry_at TEXT,
+        alert_state TEXT NOT NULL DEFAULT 'ok',
+        alert_reason TEXT,
+        alerted_at TEXT
+    );
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

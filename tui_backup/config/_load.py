@@ -242,7 +242,7 @@ class _Validator:
                 f"{self.file}: [source] database URL contains a password; move it to password_file"
             )
         s = v["snapshots"]
-        policies = tuple(dict(p) for p in data.get("policy", []))
+        policies: tuple[Any, ...] = ()  # issue 4: parsed by tui_backup.policies._parse
         return Config(
             file=self.path,
             profile=ProfileSection(name=name, description=v["profile"]["description"], state_dir=state_dir),

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
+from tui_backup.policies.model import Policy
+
 
 @dataclass(frozen=True)
 class DatabaseSource:
@@ -106,7 +108,7 @@ class Config:
     trash: TrashSection = field(default_factory=TrashSection)
     jobs: JobsSection = field(default_factory=JobsSection)
     tui: TuiSection = field(default_factory=TuiSection)
-    policies: tuple[dict[str, Any], ...] = ()
+    policies: tuple[Policy, ...] = ()
     destinations: tuple[DestinationConfig, ...] = ()
     warnings: tuple[str, ...] = ()
 

@@ -34,6 +34,7 @@ raising `ConfigError` naming the file, key and line.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -141,6 +142,12 @@ class Destination(Protocol):
         "files/library/a.jpg") into the empty directory `staging`, in the backup layout;
         return the root of the fetched tree. Foreign restic snapshots come back as restic
         restored them (under "foreign/"), with no metadata.json."""
+
+    async def remove_points(self, ctx: JobContext, point_ids: Sequence[str]) -> None:
+        """Remove these restore points (retention). Local and rsync: each directory or
+        archive leaves in one rename (so an interruption never leaves half a point that
+        looks complete; through the trash once the trash issue lands); restic: `forget`
+        the ids, then `prune`. Never called with the newest successful point."""
 
     async def init(self, ctx: JobContext) -> None:
         """Prepare the destination (restic: `restic init`); a no-op where nothing is needed."""

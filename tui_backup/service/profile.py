@@ -28,11 +28,19 @@ if TYPE_CHECKING:
     from tui_backup.destinations.base import Destination, RestorePoint
     from tui_backup.jobs.events import Finished
     from tui_backup.jobs.runner import Subscriber
+    from tui_backup.policies.model import Policy
     from tui_backup.service.backup_restore import (
         BackupRestorePlan,
         BackupRestoreResult,
         RestoreScope,
     )
+    from tui_backup.service.drill import DrillResult
+    from tui_backup.service.health import PolicyStatus
+    from tui_backup.service.policy_edit import PolicyChange
+    from tui_backup.service.policy_run import PolicyRunOutcome
+    from tui_backup.service.prune import PrunePlan
+    from tui_backup.service.scheduler import RunDueReport
+    from tui_backup.service.stats import StatsReport
 
 CATALOG_NAME = "catalog.db"
 
@@ -238,6 +246,95 @@ class ProfileService:
         return br.restore_backup(
             self, dest, point, scope=scope or br.RestoreScope(), to=to, force=force, subscribers=subscribers
         )
+
+    # ---- layer 4: policies (tui_backup/policies/ holds the pure parts) ----
+
+    def policies(self) -> tuple[Policy, ...]:
+        return self.config.policies
+
+    def policy(self, name: str) -> Policy:
+        from tui_backup.errors import NotFoundError
+
+        for p in self.config.policies:
+            if p.name == name:
+                return p
+        names = ", ".join(p.name for p in self.config.policies) or "none yet (add one with `tui-backup policy add`)"
+        raise NotFoundError(f"no policy {name!r} in profile {self.config.name!r}", f"policies: {names}")
+
+    def run_policy(
+        self, name: str, *subscribers: Subscriber, trigger: str = "manual", slot: str | None = None, wait: bool = False
+    ) -> PolicyRunOutcome:
+        """One run of the policy: hooks, backup, retention, record, metrics, notifications."""
+        from tui_backup.service import policy_run
+
+        return policy_run.run_policy(self, self.policy(name), subscribers, trigger=trigger, slot=slot, wait=wait)
+
+    def verify_policy(self, name: str, *subscribers: Subscriber) -> PolicyRunOutcome:
+        """Check the policy's destination (restic check / metadata checksums), recorded as a run."""
+        from tui_backup.service import policy_run
+
+        return policy_run.verify_policy(self, self.policy(name), subscribers)
+
+    def plan_prune(self, name: str) -> PrunePlan:
+        """Every restore point of the policy with keep/remove and the rule that decided it."""
+        from tui_backup.service import prune
+
+        return prune.plan_prune(self, self.policy(name))
+
+    def prune_policy(self, name: str, *subscribers: Subscriber, dry_run: bool = False) -> PrunePlan:
+        from tui_backup.service import prune
+
+        return prune.prune_policy(self, self.policy(name), subscribers, dry_run=dry_run)
+
+    def drill_policy(self, name: str, *subscribers: Subscriber, trigger: str = "manual") -> DrillResult:
+        """Restore the newest restore point into scratch space and prove it whole."""
+        from tui_backup.service import drill
+
+        return drill.drill_policy(self, self.policy(name), subscribers, trigger=trigger)
+
+    def run_due(self, *subscribers: Subscriber, dry_run: bool = False) -> RunDueReport:
+        """Run every active policy (and drill, verification) whose time has come."""
+        from tui_backup.service import scheduler
+
+        return scheduler.run_due(self, subscribers, dry_run=dry_run)
+
+    def policy_statuses(self) -> list[PolicyStatus]:
+        from tui_backup.service import health
+
+        return health.policy_statuses(self)
+
+    def stats(self) -> StatsReport:
+        from tui_backup.service import stats
+
+        return stats.profile_stats(self)
+
+    # Config edits: validated before they are saved, written with tomlkit (comments kept).
+    # Each returns what changed; the service's config is reloaded afterwards.
+
+    def add_policy(self, table: dict[str, object]) -> PolicyChange:
+        from tui_backup.service import policy_edit
+
+        return policy_edit.add_policy(self, table)
+
+    def edit_policy(self, name: str, changes: dict[str, object]) -> PolicyChange:
+        from tui_backup.service import policy_edit
+
+        return policy_edit.edit_policy(self, name, changes)
+
+    def remove_policy(self, name: str) -> PolicyChange:
+        from tui_backup.service import policy_edit
+
+        return policy_edit.remove_policy(self, name)
+
+    def set_policy_state(self, name: str, state: str) -> PolicyChange:
+        """Pause ("paused") or resume ("active") a policy."""
+        from tui_backup.service import policy_edit
+
+        return policy_edit.set_policy_state(self, name, state)
+
+    def reload_config(self) -> None:
+        """Read the config file again (after an edit, or on SIGHUP in the daemon)."""
+        self.config = load_config(self.config.file)
 
     # ---- status and jobs ----
 

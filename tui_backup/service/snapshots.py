@@ -28,13 +28,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import zstandard
 
-from tui_backup import __version__
+from tui_backup import __version__, clock
 from tui_backup.catalog import snapshots as snapshot_rows
 from tui_backup.catalog import utc_now
 from tui_backup.catalog.snapshots import SnapshotRecord
@@ -98,7 +98,7 @@ class PruneDecision:
 
 def new_snapshot_id(now: datetime | None = None) -> str:
     """Sortable and typeable: ``20261121-224800-3f2a`` (UTC, plus 4 random hex digits)."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     return f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
 
 
