@@ -47,20 +47,26 @@ SEEDS_RECIPE = 'sqlite3 "$1" ".backup \\"$2\\"" && gzip "$2" && sha256sum "$2.gz
 TARGETS = {"create/floor": 2.0, "create/seeds": 0.4, "restore/restore-floor": 3.0}
 
 
-def children_cpu() -> float:
+def children_cpu() -> tuple[float, float]:
+    """(user, system) CPU seconds of all finished children so far."""
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
+    return r.ru_utime, r.ru_stime
+
+
+LAST_SPLIT: list[float] = [0.0, 0.0]  # user, system seconds of the last run()
 
 
 def run(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Run one command; return (wall seconds, CPU seconds of it and its children). Fail loudly."""
-    c0 = children_cpu()
+    u0, s0 = children_cpu()
     t0 = time.perf_counter()
     r = subprocess.run(argv, env=env, capture_output=True, check=False)
     elapsed = time.perf_counter() - t0
     if r.returncode != 0:
         raise SystemExit(f"{argv[:6]} failed ({r.returncode}):\n{r.stderr.decode(errors='replace')[-2000:]}")
-    return elapsed, children_cpu() - c0
+    u1, s1 = children_cpu()
+    LAST_SPLIT[:] = [u1 - u0, s1 - s0]
+    return elapsed, (u1 - u0) + (s1 - s0)
 
 
 def cli(config: Path, *args: str) -> list[str]:
@@ -99,6 +105,7 @@ class Bench:
         self.config = home / ".config" / "tui-backup" / "profiles" / "bench.toml"
         self.times: dict[str, list[float]] = {}
         self.cpu: dict[str, list[float]] = {}
+        self.split: dict[str, list[tuple[float, float]]] = {}
 
     # ---- setup ----
 
@@ -134,11 +141,17 @@ class Bench:
         t, cpu = run(argv, self.env)
         self.times.setdefault(name, []).append(t)
         self.cpu.setdefault(name, []).append(cpu)
-        print(f"  {name:14s} {t:7.2f} s  (cpu {cpu:6.2f} s)  load {os.getloadavg()[0]:.1f}", flush=True)
+        user, system = LAST_SPLIT
+        self.split.setdefault(name, []).append((user, system))
+        print(
+            f"  {name:14s} {t:7.2f} s  (cpu {cpu:6.2f} s = user {user:5.2f} + sys {system:5.2f})"
+            f"  load {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
 
-    def create_round(self, i: int) -> None:
-        order = ["floor", "create", "seeds"]
-        order = order[i % 3 :] + order[: i % 3]  # rotate so no method always goes first
+    def create_round(self, i: int, quick: bool = False) -> None:
+        order = ["floor", "create"] if quick else ["floor", "create", "seeds"]
+        order = order[i % len(order) :] + order[: i % len(order)]  # rotate so no method always goes first
         for name in order:
             if name == "floor":
                 self.timed(name, ["sqlite3", str(self.live), f'.backup "{self.out}"'])
@@ -215,6 +228,9 @@ def main() -> None:
     ap.add_argument("--level", type=int, help="zstd level for the profile (default: the config's default)")
     ap.add_argument("--no-profile", action="store_true", help="skip the per-stage profile")
     ap.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    ap.add_argument(
+        "--quick", action="store_true", help="only create against the floor (no seeds, no restore, no profile)"
+    )
     args = ap.parse_args()
 
     b = Bench(args.size_mb, args.rounds)
@@ -226,34 +242,38 @@ def main() -> None:
 
     print("snapshot create:")
     for i in range(args.rounds):
-        b.create_round(i)
+        b.create_round(i, quick=args.quick)
 
-    print("restore:")
-    run(cli(b.config, "snapshot", "create", "--note", "to restore", "--json"), b.env)
-    snapshot_id = b.snapshot_ids()[0]
-    plain = b.work / "plain-copy.db"
-    run(["sqlite3", str(b.live), f'.backup "{plain}"'], b.env)
-    for i in range(args.rounds):
-        b.restore_round(i, snapshot_id, plain)
-    remove(plain)
-    b.delete_snapshots()
+    if not args.quick:
+        print("restore:")
+        run(cli(b.config, "snapshot", "create", "--note", "to restore", "--json"), b.env)
+        snapshot_id = b.snapshot_ids()[0]
+        plain = b.work / "plain-copy.db"
+        run(["sqlite3", str(b.live), f'.backup "{plain}"'], b.env)
+        for i in range(args.rounds):
+            b.restore_round(i, snapshot_id, plain)
+        remove(plain)
+        b.delete_snapshots()
 
     med = {k: median(v) for k, v in b.times.items()}
-    ratios = {
-        "create/floor": med["create"] / med["floor"],
-        "create/seeds": med["create"] / med["seeds"],
-        "restore/restore-floor": med["restore"] / med["restore-floor"],
-    }
+    ratios = {"create/floor": med["create"] / med["floor"]}
+    if not args.quick:
+        ratios["create/seeds"] = med["create"] / med["seeds"]
+        ratios["restore/restore-floor"] = med["restore"] / med["restore-floor"]
     print("\nmedians:")
     for k, v in med.items():
         runs = ", ".join(f"{x:.2f}" for x in b.times[k])
-        print(f"  {k:14s} {v:7.2f} s   cpu {median(b.cpu[k]):6.2f} s   (runs: {runs})")
+        user = median([u for u, _ in b.split[k]])
+        system = median([s for _, s in b.split[k]])
+        print(
+            f"  {k:14s} {v:7.2f} s   cpu {median(b.cpu[k]):6.2f} s (user {user:5.2f}, sys {system:5.2f})   (runs: {runs})"
+        )
     print("ratios:")
     for k, v in ratios.items():
         verdict = "ok" if v <= TARGETS[k] else "MISSED"
         print(f"  {k:22s} {v:5.2f}x  (target <= {TARGETS[k]}x: {verdict})")
 
-    prof = {} if args.no_profile else b.profile()
+    prof = {} if args.no_profile or args.quick else b.profile()
     if prof:
         print("profile of one in-process run (per stage: wall s / cpu s of all threads):")
         for op, stages in prof.items():
@@ -265,6 +285,7 @@ def main() -> None:
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()},
         "times": b.times,
         "cpu": b.cpu,
+        "cpu_user_system": b.split,
         "medians": med,
         "ratios": ratios,
         "targets": TARGETS,

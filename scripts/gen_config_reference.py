@@ -21,8 +21,9 @@ END = "<!-- config-reference:end -->"
 
 sys.path.insert(0, str(REPO))
 
-from tui_backup.config._schema import OPEN_ARRAYS, SECTIONS, Key  # noqa: E402
+from tui_backup.config._schema import SECTIONS, Key  # noqa: E402
 from tui_backup.destinations import TYPES  # noqa: E402
+from tui_backup.policies import _parse as policy_keys  # noqa: E402
 
 # The kind of destination each type module describes (its KEYS are the rows).
 TYPE_HELP = {
@@ -36,10 +37,14 @@ TYPE_OVERRIDES = {"env": "table of strings", "ssh_options": "list of strings"}
 
 
 def _type(k: Key) -> str:
+    if k.doc_type:
+        return k.doc_type
     if k.name in TYPE_OVERRIDES and k.type in ("str", "path_list"):
         return TYPE_OVERRIDES[k.name]
     if k.type == "choice":
         return " \\| ".join(f'`"{c}"`' for c in k.choices)
+    if k.type == "str_list" and k.choices:
+        return "list of " + " \\| ".join(f'`"{c}"`' for c in k.choices)
     names = {
         "str": "string",
         "int": "integer",
@@ -47,6 +52,10 @@ def _type(k: Key) -> str:
         "path": "path",
         "path_list": "list of paths",
         "db_url": "database URL",
+        "str_list": "list of strings",
+        "interval": "interval",
+        "span": "span",
+        "table": "table",
     }
     text = names[k.type]
     if k.minimum is not None and k.maximum is not None:
@@ -103,6 +112,47 @@ def _destinations() -> list[str]:
     return out
 
 
+def _policies() -> list[str]:
+    return [
+        "#### `[[policy]]`",
+        "",
+        "Backup policies (layer 4), one `[[policy]]` block each: a destination, what to include, a schedule,"
+        " a retention (see the Policies section above for examples). The schedule is one of `frequency`"
+        " (with `time`, `weekday`, `day`, `month`, `minute` as they apply), `cron` or `every`; none = manual"
+        " runs only. An *interval* is a fixed length of time: `\"90s\"`, `\"15m\"` (m = minutes), `\"6h\"`,"
+        " `\"2d\"`, `\"1w\"`, combinable (`\"1h30m\"`).",
+        "",
+        *_rows(policy_keys.POLICY_KEYS),
+        "",
+        "##### `[policy.retention]`",
+        "",
+        "A restore point is kept when any rule keeps it; the newest successful one is always kept."
+        " `max_age` and `max_count` then remove what is too old or too many. Spans are restic's, so"
+        " restic's `forget` keeps the same points: a *span* is `\"14d\"`, `\"2w\"`, `\"6m\"` (m = months),"
+        " `\"1y6m\"`, `\"12h\"`.",
+        "",
+        *_rows(policy_keys.RETENTION_KEYS),
+        "",
+        "##### `[policy.hooks]`",
+        "",
+        "Each of these is a hook or a list of hooks: a string (a shell line, run with `sh -c`), an argv"
+        " list, a table `{ run = ..., on_error = ..., timeout = ... }`, or a list of such tables."
+        " The environment tells the hook about the run: `TUI_BACKUP_POLICY`, `TUI_BACKUP_TYPE`,"
+        " `TUI_BACKUP_STATUS`, `TUI_BACKUP_POINT`, `TUI_BACKUP_ERROR`, `TUI_BACKUP_PROFILE`, `TUI_BACKUP_RUN_ID`.",
+        "",
+        *_rows(policy_keys.HOOKS_KEYS),
+        "",
+        "A hook table:",
+        "",
+        *_rows(policy_keys.HOOK_KEYS),
+        "",
+        "##### `[policy.notify]`",
+        "",
+        *_rows(policy_keys.NOTIFY_KEYS),
+        "",
+    ]
+
+
 def render() -> str:
     out = [
         START,
@@ -113,14 +163,7 @@ def render() -> str:
     for sect in SECTIONS:
         out += [f"#### `[{sect.name}]`", "", sect.help, "", *_rows(sect.keys), ""]
     out += _destinations()
-    for name in OPEN_ARRAYS:
-        out += [
-            f"#### `[[{name}]]`",
-            "",
-            f"Backup policies (layer 4) — destination, schedule, retention — one `[[{name}]]` block each."
-            " Accepted and kept as written; their options arrive with the backup policies.",
-            "",
-        ]
+    out += _policies()
     out.append(END)
     return "\n".join(out)
 

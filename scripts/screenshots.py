@@ -24,6 +24,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 SIZE = (80, 24)
+DASHBOARD_SIZE = (80, 40)
 NOW = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)  # the app's clock in the pictures
 SNAPSHOT_TIMES = [NOW - timedelta(days=2, hours=3), NOW - timedelta(hours=5, minutes=12), NOW - timedelta(minutes=18)]
 GIB = 1024**3
@@ -70,8 +71,74 @@ def pin_free_space() -> None:
     volumes._usage = lambda _path: (42 * GIB, 100 * GIB, False)  # type: ignore[assignment]
 
 
+POLICIES = """
+[[destination]]
+name = "usb"
+type = "local"
+path = "{drive}"
+
+[[policy]]
+name = "nightly"
+destination = "usb"
+frequency = "daily"
+time = "02:00"
+
+[policy.retention]
+keep_daily = 7
+keep_weekly = 4
+
+[[policy]]
+name = "configs"
+destination = "usb"
+include = "config"
+every = "6h"
+
+[policy.retention]
+keep_last = 10
+"""
+
+
+def add_policies(svc_config: Path, home: Path) -> None:
+    """A destination and two policies, with a history recorded at fixed times: a week of
+    nightly backups (a growing size: the dashboard's trend) and a drill; configs failed
+    an hour ago (an alert)."""
+    from tui_backup import clock
+    from tui_backup.catalog import policy_runs as pr
+    from tui_backup.service import ProfileService
+
+    drive = home / "usb-drive"
+    drive.mkdir()
+    with open(svc_config, "a", encoding="utf-8") as f:
+        f.write(POLICIES.format(drive=drive))
+    svc = ProfileService.open(config=svc_config)
+
+    def record(policy: str, kind: str, at: datetime, status: str, size_mb: int | None = None,
+               error: str | None = None) -> None:
+        with clock.pinned(at):
+            run_id = pr.start_run(svc.catalog, policy, kind, pr.SCHEDULE)
+        with clock.pinned(at + timedelta(seconds=42)):
+            point = at.strftime("%Y%m%dT%H%M%SZ") if status == "succeeded" else None
+            pr.finish_run(svc.catalog, run_id, status, size_bytes=size_mb * 1024 * 1024 if size_mb else None,
+                          duration_s=42.0, error=error, point_id=point)
+            if status == "succeeded" and kind == pr.BACKUP:
+                pr.update_state(svc.catalog, policy, last_success_at=clock.to_catalog(at),
+                                last_slot_done=clock.to_catalog(at), failures=0)
+
+    try:
+        day0 = NOW.replace(hour=2, minute=0)
+        for i, size in enumerate([40, 41, 41, 43, 44, 44, 46, 47]):
+            record("nightly", pr.BACKUP, day0 - timedelta(days=7 - i), "succeeded", size)
+        record("nightly", pr.DRILL, NOW - timedelta(days=2), "succeeded")
+        record("configs", pr.BACKUP, NOW - timedelta(hours=7), "succeeded", 2)
+        record("configs", pr.BACKUP, NOW - timedelta(hours=1), "failed",
+               error="before hook failed: mount /mnt/usb (exit 32)")
+    finally:
+        svc.close()
+
+
 def build_profile(home: Path) -> Path:
-    """The demo profile with three snapshots: the first, one before an upgrade, a newest."""
+    """The demo profile with three snapshots: the first, one before an upgrade, a newest;
+    a destination and two policies with a recorded history."""
     import sqlite3
 
     from tui_backup.service import ProfileService
@@ -94,6 +161,7 @@ def build_profile(home: Path) -> Path:
             svc.create_snapshot()
     finally:
         svc.close()
+    add_policies(config, home)
     return config
 
 
@@ -117,12 +185,20 @@ async def shoot(config: Path, out: Path) -> list[Path]:
         app = BackupApp(svc, clock=lambda: NOW)
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
-            for name, keys in (("app", ()), ("snapshots", ("2", "down")), ("restore", ("r",))):
+            for name, keys in (("app", ()), ("snapshots", ("2", "down")), ("restore", ("r",)),
+                               ("policies", ("escape", "3", "down"))):
                 await pilot.press(*keys)
                 await settle(pilot)
                 path = out / f"{name}.svg"
                 path.write_text(app.export_screenshot(title="tui-backup"), encoding="utf-8")
                 written.append(path)
+        # The whole dashboard in one picture: a taller terminal.
+        app = BackupApp(svc, clock=lambda: NOW)
+        async with app.run_test(size=DASHBOARD_SIZE) as pilot:
+            await settle(pilot)
+            path = out / "dashboard.svg"
+            path.write_text(app.export_screenshot(title="tui-backup"), encoding="utf-8")
+            written.append(path)
     finally:
         svc.close()
     return written
@@ -139,9 +215,12 @@ def main() -> int:
         home.mkdir()
         isolate(home)
         pin_free_space()
-        config = build_profile(home)
-        for path in asyncio.run(shoot(config, out)):
-            print(path.relative_to(REPO) if path.is_relative_to(REPO) else path)
+        from tui_backup import clock
+
+        with clock.pinned(NOW):  # the tool's clock too: next runs, health, ages
+            config = build_profile(home)
+            for path in asyncio.run(shoot(config, out)):
+                print(path.relative_to(REPO) if path.is_relative_to(REPO) else path)
     return 0
 
 

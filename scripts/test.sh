@@ -5,7 +5,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ensure_packages restic rsync sqlite3 zstd openssh-server openssh-client postgresql tmux
+ensure_packages restic rsync sqlite3 zstd openssh-server openssh-client postgresql tmux systemd cron
 ensure_venv dev
 cd "$REPO_ROOT"
 say "ruff check"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tui_backup import clock
 from tui_backup.service import ProfileService
 from tui_backup.service.setup import InitRequest, init_profile
 
@@ -21,9 +22,17 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
-    for var in ("TUI_BACKUP_CONFIG", "TUI_BACKUP_PROFILE", "DATABASE_URL", "PGPASSWORD", "NO_COLOR"):
+    for var in ("TUI_BACKUP_CONFIG", "TUI_BACKUP_PROFILE", "DATABASE_URL", "PGPASSWORD", "NO_COLOR", "TUI_BACKUP_NOW"):
         monkeypatch.delenv(var, raising=False)
     return home
+
+
+@pytest.fixture(autouse=True)
+def real_clock() -> Iterator[None]:
+    """A test that pins the tool's clock (tui_backup.clock) never leaves it pinned for the next."""
+    clock.set_now(None)
+    yield
+    clock.set_now(None)
 
 
 def make_app_db(path: Path, rows: int = 500) -> Path:

@@ -16,11 +16,17 @@ from tui_backup import __version__
 from tui_backup.cli import (
     backup,
     config,
+    daemon,
     destination,
+    drill,
     init,
     jobs,
+    policy,
     profiles,
+    run_due,
+    schedule,
     snapshot,
+    stats,
     status,
     tui,
     volumes,
@@ -69,7 +75,10 @@ def root(
         tui.open_app(ctx.obj)
 
 
-for _module in (init, status, snapshot, backup, destination, volumes, config, profiles, jobs, tui):
+for _module in (
+    init, status, stats, snapshot, backup, destination, policy, run_due, drill, schedule, daemon,
+    volumes, config, profiles, jobs, tui,
+):  # fmt: skip
     _module.register(app)
 
 

@@ -120,6 +120,6 @@ def coerce_value(dotted: str, raw: str) -> Any:
         if low in ("false", "no", "0", "off"):
             return False
         raise UsageError(f"{dotted} must be true or false, not {raw!r}", k.help)
-    if k.type == "path_list":
-        return [p for p in raw.split(",") if p]
+    if k.type in ("path_list", "str_list"):
+        return [p.strip() for p in raw.split(",") if p.strip()]
     return raw

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import tomlkit
@@ -19,6 +19,7 @@ from tui_backup.config.models import (
     DatabaseSource,
     DestinationConfig,
     JobsSection,
+    MonitoringSection,
     ProfileSection,
     SnapshotsSection,
     SourceSection,
@@ -27,6 +28,7 @@ from tui_backup.config.models import (
     VolumesSection,
 )
 from tui_backup.errors import ConfigError
+from tui_backup.policies.model import NotifyEvent, NotifySpec, Policy
 
 DATABASE_URL_ENV = "DATABASE_URL"
 
@@ -199,6 +201,13 @@ class _Validator:
             if any("\x00" in v or not v for v in value):
                 raise self.error("contains an empty path or a NUL character", sect, k.name, hint=k.help)
             return value
+        if k.type == "str_list":
+            if not isinstance(value, list) or not all(isinstance(v, str) and v and "\x00" not in v for v in value):
+                raise wrong("a list of non-empty strings")
+            bad = [v for v in value if k.choices and v not in k.choices]
+            if bad:
+                raise self.error(f"unknown value {bad[0]!r}", sect, k.name, hint=f"use any of: {', '.join(k.choices)}")
+            return value
         raise AssertionError(k.type)
 
     def resolve(self, raw: str) -> Path:
@@ -242,7 +251,10 @@ class _Validator:
                 f"{self.file}: [source] database URL contains a password; move it to password_file"
             )
         s = v["snapshots"]
-        policies: tuple[Any, ...] = ()  # issue 4: parsed by tui_backup.policies._parse
+        destinations = self.destinations(data.get("destination", []), name)
+        policies, inline = self.policies(data.get("policy", []), destinations, name)
+        n = v["notify"]
+        metrics = v["monitoring"]["metrics_file"]
         return Config(
             file=self.path,
             profile=ProfileSection(name=name, description=v["profile"]["description"], state_dir=state_dir),
@@ -260,9 +272,24 @@ class _Validator:
             jobs=JobsSection(max_concurrent=v["jobs"]["max_concurrent"]),
             tui=TuiSection(theme=v["tui"]["theme"]),
             policies=policies,
-            destinations=self.destinations(data.get("destination", []), name),
+            destinations=destinations + inline,
+            notify=NotifySpec(
+                urls=tuple(n["urls"]),
+                on=cast(tuple[NotifyEvent, ...], tuple(n["on"])),
+                ping_url=n["ping_url"] or None,
+            ),
+            monitoring=MonitoringSection(metrics_file=self.resolve(metrics) if metrics else None),
             warnings=tuple(self.warnings),
         )
+
+    def policies(
+        self, tables: list[dict[str, Any]], destinations: tuple[DestinationConfig, ...], profile: str
+    ) -> tuple[tuple[Policy, ...], tuple[DestinationConfig, ...]]:
+        """Each [[policy]] (see tui_backup.policies._parse); inline [policy.destination]
+        tables come back as destinations named after their policy."""
+        from tui_backup.policies._parse import parse_policies
+
+        return parse_policies(tables, self.file, self.text, destinations, base=self.base, profile=profile)
 
     def destinations(self, tables: list[dict[str, Any]], profile: str) -> tuple[DestinationConfig, ...]:
         """Check each [[destination]]: a unique valid name, a known type, and (through the

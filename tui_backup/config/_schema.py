@@ -9,7 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-KeyType = Literal["str", "int", "bool", "path", "path_list", "choice", "db_url"]
+KeyType = Literal[
+    "str", "int", "bool", "path", "path_list", "choice", "db_url",
+    "str_list",  # a list of strings (each one of `choices` when given)
+    "interval",  # a fixed length of time: "90s", "15m", "6h", "1d" (policies.durations.Interval)
+    "span",  # a calendar span, restic's syntax: "14d", "1y6m" (policies.durations.Span)
+    "table",  # a sub-table, documented by its own keys
+]
 
 
 @dataclass(frozen=True)
@@ -22,6 +28,7 @@ class Key:
     choices: tuple[str, ...] = ()
     minimum: int | None = None
     maximum: int | None = None
+    doc_type: str = ""  # the README's "type" column, where the schema type alone says too little
 
 
 @dataclass(frozen=True)
@@ -127,14 +134,47 @@ SECTIONS: tuple[Section, ...] = (
         "The terminal app.",
         (Key("theme", "str", "dark", "Theme name (built-in, or a TOML file in the config dir's themes/)."),),
     ),
+    Section(
+        "notify",
+        "Notifications for every policy (a policy's own [policy.notify] adds to these).",
+        (
+            Key(
+                "urls",
+                "str_list",
+                [],
+                "Apprise URLs to notify (mailto://, ntfys://, slack://, tgram://, json://...); they may hold tokens.",
+            ),
+            Key(
+                "on",
+                "str_list",
+                ["failure", "recovery", "stale"],
+                'Which events notify: "failure", "recovery", "stale", "success".',
+                choices=("failure", "recovery", "stale", "success"),
+            ),
+            Key("ping_url", "str", "", 'A healthchecks-style URL pinged at start, success and failure ("" = none).'),
+        ),
+    ),
+    Section(
+        "monitoring",
+        "Monitoring of the policies.",
+        (
+            Key(
+                "metrics_file",
+                "path",
+                "",
+                'A Prometheus text-format file rewritten after each run, e.g. for node_exporter ("" = none).',
+            ),
+        ),
+    ),
 )
 
 # Array-of-tables sections that later layers validate themselves.
-OPEN_ARRAYS: tuple[str, ...] = ("policy",)
+OPEN_ARRAYS: tuple[str, ...] = ()
 
 # Array-of-tables sections validated at load time by their own code (`[[destination]]`:
-# name and type by the loader, the type's keys by its module, see tui_backup.destinations).
-VALIDATED_ARRAYS: tuple[str, ...] = ("destination",)
+# name and type by the loader, the type's keys by its module, see tui_backup.destinations;
+# `[[policy]]`: tui_backup.policies._parse and its POLICY_KEYS).
+VALIDATED_ARRAYS: tuple[str, ...] = ("destination", "policy")
 
 
 def section(name: str) -> Section | None:

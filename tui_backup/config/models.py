@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
-from tui_backup.policies.model import Policy
+from tui_backup.policies.model import NotifySpec, Policy
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,11 @@ class TuiSection:
 
 
 @dataclass(frozen=True)
+class MonitoringSection:
+    metrics_file: Path | None = None  # Prometheus text format, rewritten after each run
+
+
+@dataclass(frozen=True)
 class DestinationConfig:
     """One `[[destination]]` table: its name, type and its type's own keys (already checked
     by the type's module at load time; `tui_backup.destinations.destination_from_config`
@@ -109,7 +114,9 @@ class Config:
     jobs: JobsSection = field(default_factory=JobsSection)
     tui: TuiSection = field(default_factory=TuiSection)
     policies: tuple[Policy, ...] = ()
-    destinations: tuple[DestinationConfig, ...] = ()
+    destinations: tuple[DestinationConfig, ...] = ()  # [[destination]]s, then the policies' inline ones
+    notify: NotifySpec = field(default_factory=NotifySpec)  # [notify]: for every policy
+    monitoring: MonitoringSection = field(default_factory=MonitoringSection)
     warnings: tuple[str, ...] = ()
 
     @property

@@ -20,7 +20,7 @@ import shutil
 import stat
 import tarfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -54,6 +54,7 @@ KEYS: tuple[Key, ...] = (
 )
 
 INCOMPLETE = ".incomplete-"
+REMOVING = ".removing-"  # a restore point on its way out (retention): never listed
 ARCHIVE_SUFFIX = ".tar.zst"
 
 
@@ -420,6 +421,38 @@ class LocalDestination:
         if not p.exists():
             raise JobError(ErrorKind.FAILED, f"no restore point {point_id!r} at {self.root}", "see `tui-backup backup list`")
         return p
+
+    # ---- retention ----
+
+    async def remove_points(self, ctx: JobContext, point_ids: Sequence[str]) -> None:
+        """Each point leaves in one rename (to `.removing-<id>`, which listing skips), then is
+        deleted; the newest point is refused. Leftovers of an interrupted removal go first."""
+        await ctx.in_thread(self._remove_points, ctx, list(point_ids))
+        ctx.summary = f"removed {len(point_ids)} restore point(s) from {self.root}"
+
+    def _remove_points(self, ctx: JobContext, point_ids: list[str]) -> None:
+        for leftover in self.root.glob(REMOVING + "*"):
+            _remove(leftover)
+        points = self._list()
+        known = {p.id for p in points}
+        newest = next((p.id for p in points if p.complete), None)
+        for pid in point_ids:
+            if "/" in pid or pid.startswith(".") or pid not in known:
+                raise JobError(ErrorKind.FAILED, f"no restore point {pid!r} at {self.root}",
+                               "list them with `tui-backup backup list`")
+            if pid == newest:
+                raise JobError(ErrorKind.FAILED, f"refusing to remove {pid}: it is the newest backup at {self.root}",
+                               "the newest backup is never removed (this is a bug)")
+        for pid in point_ids:
+            ctx.cancel_token.raise_if_cancelled()
+            doomed = self.root / (REMOVING + pid)
+            try:
+                os.rename(self.root / pid, doomed)  # gone from the listing in one step
+                fsync_dir(self.root)
+            except OSError as exc:
+                raise _classify_os_error(exc, self.name) from exc
+            _remove(doomed)
+            ctx.thread_log(f"removed {pid}")
 
     # ---- fetch ----
 

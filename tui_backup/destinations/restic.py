@@ -170,6 +170,12 @@ def _utc(restic_time: str) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _restic_time(catalog_time: str) -> str:
+    """The catalog's UTC time as `restic backup --time` takes it: local wall-clock time."""
+    at = datetime.strptime(catalog_time, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    return at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
 def _hide_credentials(location: str) -> str:
     """rest:https://user:pass@host/ → rest:https://***@host/ (for messages and logs)."""
     return _URL_CREDENTIALS.sub(r"\1***@", location)
@@ -331,7 +337,9 @@ class ResticDestination:
         layout = {part.path: os.path.realpath(part.source) for part in content.parts}
         tags = [TOOL_TAG, f"profile={_tag_value(content.profile)}", f"policy={_tag_value(content.policy)}",
                 f"type={content.type}", encode_layout(layout)]
-        args = ["backup", "--json", "--host", self.host]
+        # The snapshot's time is the backup's (clock.now(): simulated days in tests), in the
+        # local time restic reads --time in; retention decides by these times.
+        args = ["backup", "--json", "--host", self.host, "--time", _restic_time(content.created_at)]
         for tag in tags:
             args += ["--tag", tag]
         paths = ["--", *sorted(set(layout.values()))]
@@ -488,6 +496,31 @@ class ResticDestination:
             fraction = min(done / total, 1.0) if total else None
             eta = (total - done) / rate if total and rate and total >= done else None
             ctx.progress(Progress("restoring", fraction, done, total, "", 0, None, rate, eta, ""))
+
+    async def remove_points(self, ctx: JobContext, point_ids: Sequence[str]) -> None:
+        """`restic forget ID...` then `restic prune` (a stale lock of a killed run is unlocked
+        by `_run`). The newest snapshot of this profile is refused."""
+        ids = list(point_ids)
+        if not ids:
+            return
+        snaps = await self._snapshots(ctx)
+        full = {str(s.get("id", "")) for s in snaps}
+        for sid in ids:
+            if not re.fullmatch(r"[0-9a-f]{64}", sid) or sid not in full:
+                raise JobError(ErrorKind.FAILED, f"no snapshot {sid!r} in {self.describe()}",
+                               f"list them with `tui-backup backup list {self.name}`")
+        ours = [s for s in snaps if self._ours([str(t) for t in s.get("tags") or ()])]
+        if ours:
+            newest = max(ours, key=lambda s: _utc(str(s.get("time", ""))))
+            if str(newest.get("id")) in ids:
+                raise JobError(ErrorKind.FAILED, f"refusing to forget {str(newest.get('id'))[:8]}: it is the newest "
+                               f"backup in {self.describe()}", "the newest backup is never removed (this is a bug)")
+        c, _ = await self._run(ctx, ["forget", "--", *ids], initialise=False)
+        c.raise_if_failed()
+        ctx.log(f"forgot {len(ids)} snapshot(s): {', '.join(sid[:8] for sid in ids)}")
+        c, _ = await self._run(ctx, ["prune"], initialise=False)
+        c.raise_if_failed()
+        ctx.summary = f"forgot {len(ids)} snapshot(s) and pruned {self.describe()}"
 
     async def check(self, ctx: JobContext, *, read_data_subset: str | None = None) -> None:
         args = ["check"] + (["--read-data-subset", read_data_subset] if read_data_subset else [])

@@ -24,6 +24,8 @@ import contextlib
 import json
 import os
 import re
+import shlex
+import shutil
 import stat
 import tempfile
 from collections.abc import Sequence
@@ -44,6 +46,7 @@ from tui_backup.destinations.base import (
     RestorePoint,
 )
 from tui_backup.destinations.ssh import SSH_CONFIG_KEYS, is_remote, remote_from_config
+from tui_backup.fsutil import fsync_dir
 from tui_backup.jobs.errors import ErrorKind, JobError, classify_rsync
 from tui_backup.jobs.events import Progress
 from tui_backup.jobs.parsers import OutputParser
@@ -56,6 +59,7 @@ if TYPE_CHECKING:
 
 RSYNC = "rsync"
 INPROGRESS = ".inprogress"
+REMOVING = ".removing-"  # a restore point on its way out (retention): never listed
 STAMP_RE = re.compile(r"\d{8}T\d{6}Z\Z")
 _BWLIMIT_RE = re.compile(r"\d+(\.\d+)?[KMGkmg]?\Z")
 # Always: archive mode (perms, times, links), progress2 with the full file list known up
@@ -255,6 +259,23 @@ def _points_in(root: Path, destination: str, location: str) -> list[RestorePoint
     return points
 
 
+def _remove_local(ctx: JobContext, base: Path, ids: list[str]) -> None:
+    for leftover in base.glob(REMOVING + "*"):  # an interrupted earlier removal
+        shutil.rmtree(leftover, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        target = os.readlink(base / LATEST)
+        if target in ids:
+            raise JobError(ErrorKind.FAILED, f"refusing to remove {target}: `latest` points at it",
+                           "the newest backup is never removed (this is a bug)")
+    for pid in ids:
+        ctx.cancel_token.raise_if_cancelled()
+        doomed = base / (REMOVING + pid)
+        os.rename(base / pid, doomed)  # gone from the listing in one step
+        fsync_dir(base)
+        shutil.rmtree(doomed)
+        ctx.thread_log(f"removed {pid}")
+
+
 def _verify_tree(root: Path) -> list[str]:
     """Problems found checking every artifact under `root` against its metadata.json."""
     try:
@@ -357,6 +378,10 @@ class RsyncDestination:
         self, ctx: JobContext, t: _Transfer, inprogress: str, previous: str | None, offset: int, total: int
     ) -> RsyncStats:
         args: list[str] = ["-i", "--mkpath"]
+        if not t.dest or t.dest[0] == "database":
+            # metadata.json files are rewritten each run: two runs in the same second (same size,
+            # same mtime) would otherwise get the previous one hard-linked by --link-dest.
+            args.append("--ignore-times")
         if t.into_dir:
             dest, landing = self.site.arg(inprogress, *t.dest, slash=True), t.dest
         else:
@@ -374,7 +399,8 @@ class RsyncDestination:
         if self.site.local is not None:
             return _points_in(self.site.local, self.name, display)
         with tempfile.TemporaryDirectory(prefix="tui-backup-rsync-") as tmp:
-            argv = [RSYNC, "-a", *self.site.rsh(), f"--exclude=/*{INPROGRESS}", "--include=/*/",
+            argv = [RSYNC, "-a", *self.site.rsh(), f"--exclude=/*{INPROGRESS}", f"--exclude=/{REMOVING}*",
+                    "--include=/*/",
                     f"--include=/*/{METADATA_NAME}", "--exclude=*", "--", self.site.arg(slash=True), f"{tmp}/"]
             result = await self._run(ctx, argv)
             if result.exit_code == 23 and any("No such file or directory" in line for line in result.stderr_lines):
@@ -413,6 +439,53 @@ class RsyncDestination:
             result = await ctx.run(argv, parser=parser)
         self._classify(result, ctx)
         return staging
+
+    async def remove_points(self, ctx: JobContext, point_ids: Sequence[str]) -> None:
+        """Each point leaves in one rename (to `.removing-<id>`, which listing skips), then is
+        deleted. Its files' other hard links (in the other points) are untouched. The newest
+        complete point and the one `latest` points at are refused."""
+        ids = list(point_ids)
+        points = await self.list_points(ctx)
+        known = {p.id for p in points}
+        newest = next((p.id for p in points if p.complete), None)
+        for pid in ids:
+            if not STAMP_RE.match(pid) or pid not in known:
+                raise JobError(ErrorKind.FAILED, f"no restore point {pid!r} at {self.site.display}",
+                               f"list them with `tui-backup backup list {self.name}`")
+            if pid == newest:
+                raise JobError(ErrorKind.FAILED, f"refusing to remove {pid}: it is the newest backup at "
+                               f"{self.site.display}", "the newest backup is never removed (this is a bug)")
+        if not ids:
+            return
+        if self.site.local is not None:
+            await ctx.in_thread(_remove_local, ctx, self.site.local, ids)
+        else:
+            await self._remove_remote(ctx, ids)
+        ctx.summary = f"removed {len(ids)} restore point(s) from {self.site.display}"
+
+    async def _remove_remote(self, ctx: JobContext, ids: list[str]) -> None:
+        """One ssh command: refuse if `latest` points at one of them, rename them all out of
+        the way, then delete them (the ids are checked stamps; quoted all the same)."""
+        assert self.site.remote is not None
+        q = shlex.quote
+        cases = " | ".join(q(pid) for pid in ids)
+        renames = " && ".join(f"mv -T -- {q(pid)} {q(REMOVING + pid)}" for pid in ids)
+        script = (
+            f"rm -rf -- ./{q(REMOVING)}* && "
+            f'case "$(readlink -- {LATEST} 2>/dev/null)" in {cases}) echo "latest points at it" >&2; exit 3;; esac && '
+            f"{renames} && rm -rf -- " + " ".join(q(REMOVING + pid) for pid in ids)
+        )
+        base = q(self.site.remote.path)
+        result = await ctx.run(self.site.remote.target.ssh_command(f"cd -- {base} && {script}"))
+        if result.exit_code == 3:
+            raise JobError(ErrorKind.FAILED, f"refusing to remove the restore point `latest` points at "
+                           f"({self.site.display})", "the newest backup is never removed (this is a bug)")
+        if result.exit_code != 0:
+            c = classify_rsync(result.exit_code if result.exit_code in (12, 255) else 1, result.stderr_lines,
+                               {"destination": self.name, "tool": "ssh"})
+            c.raise_if_failed()
+        for pid in ids:
+            ctx.log(f"removed {pid}")
 
     async def init(self, ctx: JobContext) -> None:
         await self.site.make_base(ctx)

@@ -236,7 +236,8 @@ def _ssh_failure(lines: list[str], context: Mapping[str, object]) -> Classificat
             return make(FAILED, ErrorKind.AUTH_FAILED, context, exit_code=0, detail=_after_colon(line))
     for marker in ("Connection refused", "Could not resolve hostname", "No route to host", "Connection timed out",
                    "Network is unreachable", "Connection reset by peer", "Connection closed by",
-                   "Name or service not known", "Operation timed out"):
+                   "Name or service not known", "Operation timed out",
+                   "closed by remote host"):  # "Connection to HOST closed by remote host." (mid-transfer)
         for line in lines:
             if marker in line:
                 return make(FAILED, ErrorKind.DESTINATION_UNREACHABLE, context, exit_code=0, detail=_ssh_detail(line))
@@ -339,6 +340,10 @@ def classify_restic(
     if "unable to start the sftp session" in text or "dial tcp" in text:
         return make(FAILED, ErrorKind.DESTINATION_UNREACHABLE, ctx, exit_code=exit_code,
                     detail=_first(lines, "Fatal:"))
+    # the sftp connection died mid-run (host gone; ssh's own line may be lost, see above)
+    if "ssh command exited" in text or "connection lost" in text:
+        return make(FAILED, ErrorKind.DESTINATION_UNREACHABLE, ctx, exit_code=exit_code,
+                    detail=_first(lines, "Fatal:").rpartition("Fatal: ")[2])
     if exit_code == 10 or "Is there a repository at" in text or "unable to open config file" in text:
         return make(FAILED, ErrorKind.REPO_NOT_INITIALISED, ctx, exit_code=exit_code)
     if "all target directories/files do not exist" in text:

@@ -13,7 +13,10 @@ A checksum mismatch is always reported, even when decompression fails half-way.
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import hashlib
+import mmap
 import os
 import queue
 import threading
@@ -77,14 +80,118 @@ _writeback = _start_writeback()
 WRITEBACK_EVERY = 32 * 1024 * 1024
 
 
+DIRECT_ALIGN = 4096  # O_DIRECT wants file offsets, lengths and memory aligned to the block size
+DIRECT_BUFFER = 8 * 1024 * 1024
+
+
+class _DirectWriter:
+    """Writes a new file with O_DIRECT where the file system allows it, else buffered.
+
+    Why: the stored artifact is written once, fsynced and not read again by this run.
+    Through the page cache, copying it in and writing it back cost ~1.1-3 s of kernel time
+    per 0.8 GB here (more than zstd at level 1); with O_DIRECT the disk reads it straight
+    from our buffer: 0.3 s. Data goes through a page-aligned buffer and leaves it in
+    aligned blocks; the unaligned tail is written buffered at the end (`finish`).
+    """
+
+    def __init__(self, fd: int, *, writeback: bool) -> None:
+        self.fd = fd
+        self.writeback = writeback  # buffered fallback: start writing to disk early
+        self.count = 0  # bytes handed to write()
+        self.synced = 0
+        self.fill = 0
+        self.buf: mmap.mmap | None = None
+        if _set_direct(fd, True):
+            self.buf = mmap.mmap(-1, DIRECT_BUFFER)  # anonymous: page-aligned memory
+
+    def write(self, data: bytes) -> None:
+        if self.buf is None:
+            _write_all(self.fd, data)
+            if self.writeback and self.count // WRITEBACK_EVERY != (self.count + len(data)) // WRITEBACK_EVERY:
+                _writeback(self.fd, self.synced, self.count + len(data) - self.synced)
+                self.synced = self.count + len(data)
+            self.count += len(data)
+            return
+        view = memoryview(data)
+        while view:
+            n = min(len(view), DIRECT_BUFFER - self.fill)
+            self.buf[self.fill : self.fill + n] = view[:n]
+            self.fill += n
+            view = view[n:]
+            if self.fill == DIRECT_BUFFER:
+                self._flush_blocks()
+        self.count += len(data)
+
+    def _flush_blocks(self) -> None:
+        """Write the whole blocks of the buffer; keep the rest at its start."""
+        assert self.buf is not None
+        whole = self.fill - self.fill % DIRECT_ALIGN
+        done = 0
+        with memoryview(self.buf) as mv:
+            while done < whole:
+                try:
+                    done += os.write(self.fd, mv[done:whole])
+                except OSError as exc:
+                    if exc.errno != errno.EINVAL:
+                        raise
+                    # not aligned enough for this device after all: the rest goes buffered
+                    _set_direct(self.fd, False)
+                    _write_all(self.fd, mv[done : self.fill])
+                    self.fill = 0
+                    self.buf.close()
+                    self.buf = None
+                    return
+                if done % DIRECT_ALIGN:  # a short write mid-block: finish it buffered
+                    _set_direct(self.fd, False)
+                    _write_all(self.fd, mv[done:whole])
+                    _set_direct(self.fd, True)
+                    done = whole
+            rest = self.fill - whole
+            mv[:rest] = mv[whole : self.fill]
+        self.fill = rest
+
+    def finish(self) -> None:
+        """Write what is left (the tail, buffered); the caller fsyncs."""
+        if self.buf is None:
+            return
+        self._flush_blocks()
+        if self.buf is None:
+            return
+        _set_direct(self.fd, False)
+        with memoryview(self.buf) as mv:
+            _write_all(self.fd, mv[: self.fill])
+        self.fill = 0
+        self.close()
+
+    def close(self) -> None:
+        if self.buf is not None:
+            self.buf.close()
+            self.buf = None
+
+
+def _set_direct(fd: int, on: bool) -> bool:
+    """Turn O_DIRECT on or off for `fd`; False where the file system or OS has no O_DIRECT."""
+    flag = getattr(os, "O_DIRECT", 0)
+    if not flag:
+        return False
+    try:
+        flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+        fcntl.fcntl(fd, fcntl.F_SETFL, (flags | flag) if on else (flags & ~flag))
+    except OSError:
+        return False
+    return True
+
+
 class _Sink(threading.Thread):
     """Consumes chunks from a queue: hashes them and/or writes them to `fd`."""
 
-    def __init__(self, fd: int | None, *, hash_them: bool, writeback: bool = False) -> None:
+    def __init__(self, fd: int | None, *, hash_them: bool, writeback: bool = False, direct: bool = False) -> None:
         super().__init__(daemon=True, name="tui-backup-sink")
         self.fd = fd
         self.hash_them = hash_them
         self.writeback = writeback  # for files that get fsynced: start writing them early
+        # for stored artifacts (written once, fsynced, not read back): past the page cache
+        self.direct = _DirectWriter(fd, writeback=writeback) if direct and fd is not None else None
         self.synced = 0
         self.queue: queue.Queue[bytes | None] = queue.Queue(QUEUE_DEPTH)
         self.hash = hashlib.sha256()
@@ -101,7 +208,9 @@ class _Sink(threading.Thread):
             try:
                 if self.hash_them:
                     self.hash.update(chunk)
-                if self.fd is not None:
+                if self.direct is not None:
+                    self.direct.write(chunk)
+                elif self.fd is not None:
                     _write_all(self.fd, chunk)
                     if self.writeback and self.count // WRITEBACK_EVERY != (self.count + len(chunk)) // WRITEBACK_EVERY:
                         _writeback(self.fd, self.synced, self.count + len(chunk) - self.synced)
@@ -121,6 +230,13 @@ class _Sink(threading.Thread):
         if self.is_alive():
             self.queue.put(None)
             self.join()
+        if self.direct is not None:
+            if self.error is None:
+                try:
+                    self.direct.finish()
+                except BaseException as exc:
+                    self.error = exc
+            self.direct.close()
         if self.error is not None:
             raise self.error
 
@@ -162,9 +278,11 @@ def compress_file(
     stop: StopCheck = _nothing,
     on_bytes: BytesCallback = _ignore,
 ) -> StoredArtifact:
-    """Compress `src` into the new private file `dst` and fsync it; hash what is stored."""
+    """Compress `src` into the new private file `dst` and fsync it; hash what is stored.
+
+    (Reading `src` through mmap instead of read() was measured: no gain, so plain reads.)"""
     fd = open_private(dst)
-    sink = _Sink(fd, hash_them=True, writeback=True)
+    sink = _Sink(fd, hash_them=True, writeback=True, direct=True)
     sink.start()
     size = src.stat().st_size
     try:

@@ -20,9 +20,15 @@ the backup layout (tui_backup.destinations.base). As a job of kind "restore":
     the database's integrity and row counts). Any failure from the swap on renames every
     file back and reloads the safety snapshot: RestoreError(rolled_back=True).
 
-Failure injection (service/faults.py): backup_restore.before_swap,
+Failure injection (service/faults.py): backup_restore.fetched (pause/kill point: the
+point is in staging, not yet checked), backup_restore.before_swap,
 backup_restore.files_swapped, backup_restore.after_swap, backup_restore.verify,
 backup_restore.rollback.
+
+Staging directories carry the pid that made them (``.tui-backup-staging-<pid>-<hex>``, the
+fsutil temporary convention) and are registered in ``<state>/staging/`` before they are
+created, wherever they are (beside the files, beside --to, in the snapshots dir): a killed
+restore's leftovers are removed by the next restore or backup (`remove_stale_staging`).
 """
 
 from __future__ import annotations
@@ -32,8 +38,8 @@ import contextlib
 import functools
 import json
 import os
+import secrets
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -51,7 +57,7 @@ from tui_backup.errors import (
     TuiBackupError,
     UsageError,
 )
-from tui_backup.fsutil import make_private_dir, temp_path_for
+from tui_backup.fsutil import make_private_dir, pid_alive, temp_path_for
 from tui_backup.jobs.events import Finished, Progress, no_progress
 from tui_backup.jobs.runner import JobContext, JobRunner, JobSpec, Subscriber, run_job_sync
 from tui_backup.service.artifacts import ChecksumMismatch, decompress_file
@@ -75,6 +81,7 @@ if TYPE_CHECKING:
     from tui_backup.service.snapshots import StagedSnapshot
 
 T = TypeVar("T")
+STAGING_REGISTRY = "staging"  # in the state dir: one symlink per staging dir in use
 CORRUPT_HINT = "nothing was changed; pick another restore point (`tui-backup backup list DEST`)"
 
 
@@ -235,6 +242,46 @@ def _fetch_paths(scope: RestoreScope, foreign: bool) -> tuple[str, ...] | None:
 # ---- the work ----
 
 
+def _new_staging(svc: ProfileService, parent: Path) -> Path:
+    """A private staging dir in `parent`, registered first (a kill right after the mkdir
+    still leaves it findable)."""
+    registry = make_private_dir(svc.paths.state_dir / STAGING_REGISTRY)
+    path = parent / f"{STAGING_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
+    (registry / path.name).symlink_to(path)
+    path.mkdir(mode=0o700)
+    return path
+
+
+def _drop_staging(svc: ProfileService, path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+    with contextlib.suppress(FileNotFoundError):
+        (svc.paths.state_dir / STAGING_REGISTRY / path.name).unlink()
+
+
+def _staging_pid(name: str) -> int | None:
+    head = name[len(STAGING_PREFIX) :].split("-", 1)[0] if name.startswith(STAGING_PREFIX) else ""
+    return int(head) if head.isdigit() else None
+
+
+def remove_stale_staging(svc: ProfileService) -> list[Path]:
+    """Remove the staging dirs of restores whose process is gone (e.g. SIGKILLed mid-fetch)."""
+    registry = svc.paths.state_dir / STAGING_REGISTRY
+    removed: list[Path] = []
+    if not registry.is_dir():
+        return removed
+    for entry in registry.iterdir():
+        pid = _staging_pid(entry.name)
+        if pid is None or pid == os.getpid() or pid_alive(pid) or not entry.is_symlink():
+            continue
+        target = Path(os.readlink(entry))
+        # only what the registry says we made: that exact name, a real directory
+        if target.name == entry.name and target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target, ignore_errors=True)
+            removed.append(target)
+        entry.unlink(missing_ok=True)
+    return removed
+
+
 @dataclass
 class _Fetched:
     point: RestorePoint
@@ -294,18 +341,19 @@ class _Restore:
         ctx.progress(Progress("listing", None, message=f"finding {self.wanted} at {self.dest.name}"))
         point = _pick_point(await self.dest.list_points(ctx), self.wanted, self.dest.name)
         ctx.log(f"restore point {point.id} ({point.type}, {point.created_at})")
-        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.staging_parent()))
+        staging = _new_staging(self.svc, self.staging_parent())
         try:
             ctx.progress(Progress("fetching", None, message=f"fetching {point.id}"))
             paths = _fetch_paths(self.scope, point.foreign)
             if paths is not None and not point.foreign:
                 paths = await self._concrete(ctx, point, staging, paths)
             root = await self.dest.fetch(ctx, point.id, staging, paths)
+            checkpoint("backup_restore.fetched")
             fetched = _Fetched(point, staging, root, None, {})
             await ctx.in_thread(self.check, ctx, fetched, paths)
             return fetched
         except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
+            _drop_staging(self.svc, staging)
             raise
 
     async def _concrete(
@@ -366,10 +414,18 @@ class _Restore:
     def _check_files(self, ctx: JobContext, f: _Fetched, prefixes: list[str] | None) -> None:
         total = sum(a.size for a in f.in_scope.values()) or 1
         done = 0
+        unstored: list[str] = []
         for rel, art in sorted(f.in_scope.items()):
             ctx.cancel_token.raise_if_cancelled()
             path = f.root / rel
             if not path.is_file() or path.is_symlink():
+                if self.dest.type == "restic" and not rel.startswith("database/"):
+                    # metadata.json goes first, before restic reads the tree: a file that
+                    # became unreadable meanwhile (restic exit 3, the backup "succeeded with
+                    # warnings") is listed but was never stored. restic's own checks vouch
+                    # for what it did store, so this is what that backup holds.
+                    unstored.append(rel)
+                    continue
                 raise SnapshotCorruptError(f"{rel} is missing from restore point {f.point.id}", CORRUPT_HINT)
             size = path.stat().st_size
             if size != art.size:
@@ -388,6 +444,15 @@ class _Restore:
                 )
             done += art.size
             ctx.progress(Progress("checking", done / total, done, total, current=rel))
+        if unstored:
+            for rel in unstored:
+                del f.in_scope[rel]
+            shown = ", ".join(unstored[:3]) + (f" (+{len(unstored) - 3} more)" if len(unstored) > 3 else "")
+            ctx.warn(
+                f"{len(unstored)} file(s) listed in {METADATA_NAME} were not stored by restic (unreadable "
+                f"when restore point {f.point.id} was made), so they are not restored: {shown}",
+                unstored,
+            )
         # A file metadata.json does not know is not what was backed up.
         for top in ("files", "config", "database"):
             for name, path in walk_entries(f.root / top):
@@ -537,7 +602,7 @@ class _Restore:
         if same_filesystem(staged, unit.root.parent):
             return staged
         # Another filesystem: copy it next to the source first, so the swap stays renames.
-        second = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=unit.root.parent))
+        second = _new_staging(self.svc, unit.root.parent)
         f.extra_dirs.append(second)
         copy_entry(staged, second / unit.rel)
         ctx.thread_log(f"copied {unit.rel} to {second} (another filesystem)")
@@ -664,10 +729,10 @@ async def _past_cancel(ctx: JobContext, fn: Callable[..., T], *args: Any) -> T:
         return result
 
 
-def _cleanup(f: _Fetched) -> None:
-    shutil.rmtree(f.staging, ignore_errors=True)
+def _cleanup(svc: ProfileService, f: _Fetched) -> None:
+    _drop_staging(svc, f.staging)
     for d in f.extra_dirs:
-        shutil.rmtree(d, ignore_errors=True)
+        _drop_staging(svc, d)
     if f.db_raw is not None:
         with contextlib.suppress(FileNotFoundError):
             f.db_raw.unlink()
@@ -687,6 +752,8 @@ def _run(
     async def body(ctx: JobContext) -> None:
         started = time.monotonic()
         try:
+            for gone in await ctx.in_thread(remove_stale_staging, svc):
+                ctx.log(f"removed {gone}, left by an earlier restore that did not finish")
             f = await restore.fetch(ctx)
             try:
                 if dry_run:
@@ -705,7 +772,7 @@ def _run(
                 ctx.details.update(result.to_json())
                 out.append(result)
             finally:
-                await ctx.in_thread(_cleanup, f)
+                await ctx.in_thread(_cleanup, svc, f)
         except BaseException as exc:
             error.append(exc)
             raise

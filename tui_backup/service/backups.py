@@ -46,6 +46,8 @@ from tui_backup.fsutil import atomic_write_text
 from tui_backup.jobs.errors import ErrorKind, JobError, describe
 from tui_backup.jobs.events import Finished, Progress
 from tui_backup.jobs.runner import JobContext, JobRunner, JobSpec, Subscriber, run_job_sync
+from tui_backup.service.backup_restore import remove_stale_staging
+from tui_backup.service.faults import checkpoint
 from tui_backup.service.hash_cache import CACHE_NAME, HashCache, stamp_of
 
 if TYPE_CHECKING:
@@ -151,6 +153,7 @@ def build_content(
     meta_path = tmp / METADATA_NAME
     atomic_write_text(meta_path, json.dumps(metadata, indent=2, sort_keys=True) + "\n")
     parts.insert(0, ContentPart(METADATA_NAME, meta_path, False))
+    checkpoint("backup.after_manifest")
     return BackupContent(svc.config.name, policy, type_, created_at, tuple(parts), metadata)
 
 
@@ -252,6 +255,8 @@ def _manifest(
 
 
 async def backup_body(svc: ProfileService, dest: Destination, type_: BackupType, policy: str, ctx: JobContext) -> None:
+    for gone in await ctx.in_thread(remove_stale_staging, svc):  # a killed restore's leftovers
+        ctx.log(f"removed {gone}, left by an earlier restore that did not finish")
     tmp = Path(tempfile.mkdtemp(prefix="backup-", dir=svc.paths.state_dir))  # 0700
     try:
         try:

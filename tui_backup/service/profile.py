@@ -16,15 +16,12 @@ from tui_backup.catalog.snapshots import SnapshotRecord
 from tui_backup.config import Config, default_state_dir, load_config, resolve_config_path
 from tui_backup.fsutil import make_private_dir
 from tui_backup.jobs.events import CancelToken, Progress, ProgressCallback, no_progress
-from tui_backup.service import restore, snapshots, status
-from tui_backup.service.restore import RestorePlan, RestoreResult
-from tui_backup.service.snapshots import PruneDecision, VerifyResult
-from tui_backup.service.status import StatusReport
 from tui_backup.service.volumes import Volume, VolumeGuard, VolumeStatus
 from tui_backup.sources import engine_for
 from tui_backup.sources.base import DatabaseEngine
 
 if TYPE_CHECKING:
+    # Imported where used, so a one-shot command loads only the layers it touches.
     from tui_backup.destinations.base import Destination, RestorePoint
     from tui_backup.jobs.events import Finished
     from tui_backup.jobs.runner import Subscriber
@@ -39,8 +36,11 @@ if TYPE_CHECKING:
     from tui_backup.service.policy_edit import PolicyChange
     from tui_backup.service.policy_run import PolicyRunOutcome
     from tui_backup.service.prune import PrunePlan
+    from tui_backup.service.restore import RestorePlan, RestoreResult
     from tui_backup.service.scheduler import RunDueReport
+    from tui_backup.service.snapshots import PruneDecision, VerifyResult
     from tui_backup.service.stats import StatsReport
+    from tui_backup.service.status import StatusReport
 
 CATALOG_NAME = "catalog.db"
 
@@ -142,9 +142,13 @@ class ProfileService:
         cancel: CancelToken | None = None,
     ) -> SnapshotRecord:
 
+        from tui_backup.service import snapshots
+
         return snapshots.create_snapshot(self, note=note, kind=kind, progress=progress, cancel=cancel or CancelToken())
 
     def list_snapshots(self) -> list[SnapshotRecord]:
+
+        from tui_backup.service import snapshots
 
         return snapshots.list_snapshots(self)
 
@@ -155,23 +159,33 @@ class ProfileService:
 
     def verify_snapshot(self, snapshot_id: str, *, progress: ProgressCallback = no_progress) -> VerifyResult:
 
+        from tui_backup.service import snapshots
+
         return snapshots.verify_snapshot(self, snapshot_id, progress=progress)
 
     def verify_all_snapshots(self, *, progress: ProgressCallback = no_progress) -> list[VerifyResult]:
+
+        from tui_backup.service import snapshots
 
         return snapshots.verify_all(self, progress=progress)
 
     def delete_snapshot(self, snapshot_id: str) -> SnapshotRecord:
 
+        from tui_backup.service import snapshots
+
         return snapshots.delete_snapshot(self, snapshot_id)
 
     def prune_snapshots(self, *, dry_run: bool = False) -> list[PruneDecision]:
+
+        from tui_backup.service import snapshots
 
         return snapshots.prune_snapshots(self, dry_run=dry_run)
 
     # ---- restore ----
 
     def plan_restore(self, snapshot_id: str, *, to: Path | None = None) -> RestorePlan:
+
+        from tui_backup.service import restore
 
         return restore.plan_restore(self, snapshot_id, to=to)
 
@@ -183,6 +197,8 @@ class ProfileService:
         force: bool = False,
         progress: ProgressCallback = no_progress,
     ) -> RestoreResult:
+
+        from tui_backup.service import restore
 
         return restore.restore_snapshot(self, snapshot_id, to=to, force=force, progress=progress)
 
@@ -339,6 +355,8 @@ class ProfileService:
     # ---- status and jobs ----
 
     def status(self) -> StatusReport:
+
+        from tui_backup.service import status
 
         return status.profile_status(self)
 

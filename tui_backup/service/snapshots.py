@@ -10,7 +10,9 @@ its metadata.json by the next listing.
 
 Creating overlaps the work to stay close to a bare copy's speed: after the one-step copy
 the integrity check runs in a thread while zstd compresses and a second thread hashes
-and writes the compressed stream (see service/artifacts.py).
+and writes the compressed stream (see service/artifacts.py). The copy itself goes to tmpfs
+when there is room (service/scratch.py): it is a private temporary, read and deleted, and
+on a disk file system writing it cost as much kernel time as the copy.
 
 Everything here is engine-generic: the engine (sources/) dumps, checks, loads and
 describes the database; this module stores, lists, verifies, deletes and prunes.
@@ -30,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import zstandard
 
@@ -57,6 +59,7 @@ from tui_backup.service.artifacts import (
 )
 from tui_backup.service.faults import checkpoint
 from tui_backup.service.joblog import recorded_job
+from tui_backup.service.scratch import remove_stale_scratch, scratch_dir
 from tui_backup.sources.base import DatabaseEngine, DatabaseFacts
 
 if TYPE_CHECKING:
@@ -154,6 +157,21 @@ class Stopper:
 def _scratch_path(svc: ProfileService, label: str, suffix: str) -> Path:
     """A temporary file in the snapshots dir (recognised and removed if we die)."""
     return temp_path_for(svc.paths.snapshots_dir / f"{label}{suffix}")
+
+
+@runtime_checkable
+class _SizedCopy(Protocol):
+    """An engine that can say how big its copy will be (SQLite: the file plus its WAL)."""
+
+    def copy_size_estimate(self) -> int: ...
+
+
+def _copy_scratch_path(svc: ProfileService, engine: DatabaseEngine, label: str) -> Path:
+    """Where the dump goes: tmpfs when it has room for it (see service/scratch.py), else the
+    snapshots dir. Either way an fsutil temporary, removed by the next run if we die."""
+    need = engine.copy_size_estimate() if isinstance(engine, _SizedCopy) else None
+    directory = scratch_dir(need, svc.paths.snapshots_dir)
+    return temp_path_for(directory / f"{label}{engine.artifact_suffix}")
 
 
 def _safe_name(name: str) -> str:
@@ -294,10 +312,21 @@ def stage_snapshot(
     temp_dir = temp_path_for(final_dir)
     temp_dir.mkdir(mode=0o700)
     artifact = f"{_safe_name(svc.config.name)}{engine.artifact_suffix}.zst"
-    raw = _scratch_path(svc, sid, engine.artifact_suffix)
+    raw = _copy_scratch_path(svc, engine, sid)
     try:
-        log(f"copying {engine.describe()}")
-        engine.dump(raw, timeout=stop.remaining(), progress=progress, cancel=stop.cancel or CancelToken())
+        log(f"copying {engine.describe()}" + ("" if raw.parent == snapdir else f" (scratch copy in {raw.parent})"))
+        try:
+            engine.dump(raw, timeout=stop.remaining(), progress=progress, cancel=stop.cancel or CancelToken())
+        except SnapshotError as exc:
+            if raw.parent == snapdir or "full" not in exc.message or stop.remaining() <= 0:
+                raise
+            # "database or disk is full": the tmpfs filled up after all (others wrote to it, or
+            # the WAL grew while copying): once more, on disk
+            log(f"the scratch copy in {raw.parent} failed ({exc.message}); copying into {snapdir} instead")
+            with contextlib.suppress(FileNotFoundError):
+                raw.unlink()
+            raw = _scratch_path(svc, sid, engine.artifact_suffix)
+            engine.dump(raw, timeout=stop.remaining(), progress=progress, cancel=stop.cancel or CancelToken())
         stop()
         checkpoint("snapshot.after_dump")
         raw_size = raw.stat().st_size
@@ -387,6 +416,7 @@ def create_snapshot(
     require_volumes(svc, "source.database", "snapshots")
     make_private_dir(svc.paths.snapshots_dir)
     remove_stale_temporaries(svc.paths.snapshots_dir)
+    remove_stale_scratch()
     stop = Stopper(cancel, svc.config.snapshots.timeout_seconds, "the snapshot")
     with recorded_job(svc.catalog, svc.paths.logs_dir, "snapshot", engine.describe(), svc.interface) as job:
         for warning in engine.warnings():
@@ -464,6 +494,7 @@ def list_snapshots(svc: ProfileService) -> list[SnapshotRecord]:
     """
     snapdir = svc.paths.snapshots_dir
     volume = next(v for v in svc.volumes() if v.name == "snapshots")
+    remove_stale_scratch()
     if svc.guard.check(volume).ok and snapdir.is_dir():
         remove_stale_temporaries(snapdir)
         rows = snapshot_rows.list_snapshots(svc.catalog)

@@ -6,14 +6,20 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from tui_backup import clock
 from tui_backup.service.volumes import VolumeStatus
 
 if TYPE_CHECKING:
+    from tui_backup.service.health import PolicyStatus
     from tui_backup.service.profile import ProfileService
 
 HEALTH_OK = "ok"
 HEALTH_WARN = "warn"
 HEALTH_FAIL = "fail"
+# exit codes of `tui-backup status`, usable as a monitoring check (Nagios-style)
+EXIT_CODES = {HEALTH_OK: 0, HEALTH_WARN: 1, HEALTH_FAIL: 2}
+# a policy's health (service/health.py) in the profile's words
+_FROM_POLICY = {"ok": HEALTH_OK, "warning": HEALTH_WARN, "failing": HEALTH_FAIL}
 
 
 @dataclass(frozen=True)
@@ -30,13 +36,21 @@ class StatusReport:
     newest_snapshot_at: str | None
     newest_snapshot_age_s: float | None
     volumes: list[VolumeStatus]
-    health: str  # ok | warn | fail
-    problems: list[str] = field(default_factory=list)
+    health: str  # ok | warn | fail: the worst of the profile's own checks and every policy's
+    problems: list[str] = field(default_factory=list)  # the profile's own (policies carry their reasons)
     running_jobs: int = 0
+    policies: list[PolicyStatus] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """0 all ok, 1 any warning, 2 any failing (profile checks and policies alike)."""
+        return EXIT_CODES.get(self.health, 2)
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d["volumes"] = [v.to_json() for v in self.volumes]
+        d["policies"] = [p.to_json() for p in self.policies]
+        d["exit_code"] = self.exit_code
         return d
 
 
@@ -44,8 +58,13 @@ def parse_utc(ts: str) -> datetime:
     return datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
+def _worse(a: str, b: str) -> str:
+    return a if EXIT_CODES.get(a, 2) >= EXIT_CODES.get(b, 2) else b
+
+
 def profile_status(svc: ProfileService) -> StatusReport:
     from tui_backup.catalog import jobs as job_rows
+    from tui_backup.service.health import policy_statuses
 
     cfg = svc.config
     snaps = svc.list_snapshots()
@@ -63,7 +82,7 @@ def profile_status(svc: ProfileService) -> StatusReport:
         if health == HEALTH_OK:
             health = HEALTH_WARN
     else:
-        age = (datetime.now(UTC) - parse_utc(newest.created_at)).total_seconds()
+        age = (clock.now() - parse_utc(newest.created_at)).total_seconds()
         if newest.verify_status == "corrupt":
             problems.append(f"newest snapshot {newest.id} is corrupt")
             health = HEALTH_FAIL
@@ -73,6 +92,9 @@ def profile_status(svc: ProfileService) -> StatusReport:
         if health == HEALTH_OK:
             health = HEALTH_WARN
     running = sum(1 for j in job_rows.list_jobs(svc.catalog, 50) if j.status == job_rows.RUNNING)
+    policies = policy_statuses(svc)
+    for p in policies:
+        health = _worse(health, _FROM_POLICY.get(p.health, HEALTH_FAIL))
     return StatusReport(
         profile=cfg.name,
         config_file=str(cfg.file),
@@ -89,4 +111,5 @@ def profile_status(svc: ProfileService) -> StatusReport:
         health=health,
         problems=problems,
         running_jobs=running,
+        policies=policies,
     )

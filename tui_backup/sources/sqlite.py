@@ -12,12 +12,15 @@ connected app sees the old or the new database, never a torn one.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 import time
 from pathlib import Path
 from urllib.parse import quote
 
 from tui_backup.errors import SnapshotCorruptError, SnapshotError
+from tui_backup.fsutil import open_private
 from tui_backup.jobs.events import CancelToken, Progress, ProgressCallback
 from tui_backup.sources.base import DatabaseFacts
 
@@ -109,6 +112,16 @@ class SqliteDatabase:
             "snapshot is copied; switch it to WAL (PRAGMA journal_mode = WAL) to avoid that"
         ]
 
+    def copy_size_estimate(self) -> int:
+        """About the size of a copy: the file plus its WAL (committed pages not yet
+        checkpointed may grow the database; a WAL also holds older page versions, so this
+        errs on the large side)."""
+        total = 0
+        for path in (self.path, Path(f"{self.path}-wal")):
+            with contextlib.suppress(OSError):
+                total += path.stat().st_size
+        return total
+
     def dump(self, out: Path, *, timeout: float, progress: ProgressCallback, cancel: CancelToken) -> None:
         """Copy the live database to the new file `out` in one backup step."""
         deadline = _Deadline(timeout, cancel, "copying the database")
@@ -117,6 +130,7 @@ class SqliteDatabase:
         src = self._connect_live(busy_timeout=RETRY_SLEEP_S)
         try:
             src.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+            os.close(open_private(out))  # 0600 from the start (SQLite would create it 0644)
             dst = sqlite3.connect(out, isolation_level=None)
             try:
                 # A scratch copy: no journal, no fsync (it is checked, then compressed and synced).

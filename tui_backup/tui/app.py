@@ -21,7 +21,7 @@ from tui_backup.tui.formatting import Clock, utc_clock
 from tui_backup.tui.messages import DataChanged, OperationFailed, StatusLoaded
 from tui_backup.tui.themes import APP_VARIABLES, DEFAULT_THEME, load_themes
 from tui_backup.tui.widgets import ComingSoon, Dashboard, JobsPane, ProfileHeader, SnapshotsPane
-from tui_backup.tui.widgets.destinations import DestinationsPane
+from tui_backup.tui.widgets.policies import PoliciesPane
 
 STATUS_REFRESH_S = 30.0
 TOAST_DELAY_S = 0.15
@@ -105,12 +105,12 @@ class BackupApp(App[None]):
         yield ProfileHeader(cfg.name, cfg.profile.description)
         with TabbedContent(initial="dashboard", id="panes"):
             with TabPane("1 Dashboard", id="dashboard"):
-                yield Dashboard(id="dashboard-view")
+                yield Dashboard(self.service, clock=self.clock, id="dashboard-view")
             with TabPane("2 Snapshots", id="snapshots"):
                 yield SnapshotsPane(self.service, clock=self.clock, id="snapshots-view")
             with TabPane("3 Policies", id="policies"):
-                # Destinations for now; the policies (schedule, retention) join them here.
-                yield DestinationsPane(self.service, clock=self.clock, id="destinations-view")
+                # The policies, and (d) the destinations they back up to.
+                yield PoliciesPane(self.service, clock=self.clock, id="policies-view")
             with TabPane("4 Jobs", id="jobs"):
                 yield JobsPane(self.service, clock=self.clock, id="jobs-view")
             with TabPane("5 Trash", id="trash"):
@@ -150,7 +150,7 @@ class BackupApp(App[None]):
     def action_refresh_status(self) -> None:
         self.refresh_status()
         self.query_one(SnapshotsPane).reload()
-        self.query_one(DestinationsPane).reload()
+        self.query_one(PoliciesPane).reload()
 
     def refresh_status(self) -> None:
         self._load_status()
@@ -199,7 +199,7 @@ class BackupApp(App[None]):
         if pane == "snapshots":
             self.query_one(SnapshotsPane).focus_table()
         elif pane == "policies":
-            self.query_one(DestinationsPane).focus_table()
+            self.query_one(PoliciesPane).focus_table()
         elif pane == "jobs":
             self.query_one(JobsPane).focus_table()
         elif pane == "dashboard":

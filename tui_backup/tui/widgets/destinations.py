@@ -93,7 +93,7 @@ class BackupRestored(Message):
         self.result = result
 
 
-class _Tracker:
+class JobTracker:
     """A runner subscriber: relays progress to this pane and remembers the job's end."""
 
     def __init__(self, relay: ProgressRelay) -> None:
@@ -110,7 +110,7 @@ class _Tracker:
 # ---- tables ----
 
 
-def _selected_key(table: DataTable[str]) -> str | None:
+def selected_key(table: DataTable[str]) -> str | None:
     if table.row_count == 0:
         return None
     row = min(max(table.cursor_row, 0), table.row_count - 1)
@@ -118,7 +118,7 @@ def _selected_key(table: DataTable[str]) -> str | None:
     return str(value) if value is not None else None
 
 
-class _FixedColumnTable(DataTable[str]):
+class FixedColumnTable(DataTable[str]):
     """A row-cursor table with fixed column widths (see SnapshotTable for why not auto)
     that keeps the selected row across reloads."""
 
@@ -137,7 +137,7 @@ class _FixedColumnTable(DataTable[str]):
             self.move_cursor(row=self.get_row_index(keep))
 
 
-class DestinationTable(_FixedColumnTable):
+class DestinationTable(FixedColumnTable):
     """One row per destination; the row key is its name."""
 
     DEFAULT_CSS = """
@@ -163,10 +163,10 @@ class DestinationTable(_FixedColumnTable):
 
     @property
     def selected_name(self) -> str | None:
-        return _selected_key(self)
+        return selected_key(self)
 
 
-class RestorePointTable(_FixedColumnTable):
+class RestorePointTable(FixedColumnTable):
     """The selected destination's restore points, newest first; the row key is the point id."""
 
     DEFAULT_CSS = """
@@ -191,7 +191,7 @@ class RestorePointTable(_FixedColumnTable):
 
     @property
     def selected_id(self) -> str | None:
-        return _selected_key(self)
+        return selected_key(self)
 
 
 # ---- the pane ----
@@ -297,16 +297,16 @@ class DestinationsPane(Vertical):
         self.busy = what
         return True
 
-    def _subscribers(self, action: str) -> tuple[_Tracker, list[Subscriber]]:
+    def _subscribers(self, action: str) -> tuple[JobTracker, list[Subscriber]]:
         """Built on the UI thread (it queries the DOM): ours, and the Jobs pane's live feed."""
-        tracker = _Tracker(ProgressRelay(lambda p: self.post_message(OperationProgress(action, p))))
+        tracker = JobTracker(ProgressRelay(lambda p: self.post_message(OperationProgress(action, p))))
         subs: list[Subscriber] = [tracker]
         panes = self.app.query(JobsPane)
         if panes:
             subs.append(panes.first().live_feed())
         return tracker, subs
 
-    def _guarded(self, action: str, tracker: _Tracker | None, call: Callable[[], T]) -> T | None:
+    def _guarded(self, action: str, tracker: JobTracker | None, call: Callable[[], T]) -> T | None:
         """Run a service call in the worker thread; failures become OperationFailed messages,
         except those of a job that ran: the Jobs pane reported it (JobDone updates us)."""
         try:
@@ -365,7 +365,7 @@ class DestinationsPane(Vertical):
         self._job_worker(action, call, *self._subscribers(action))
 
     @work(thread=True, group=OP_GROUP, exit_on_error=False)
-    def _job_worker(self, action: str, call: Callable[[list[Subscriber]], Finished], tracker: _Tracker,
+    def _job_worker(self, action: str, call: Callable[[list[Subscriber]], Finished], tracker: JobTracker,
                     subs: list[Subscriber]) -> None:
         finished = self._guarded(action, tracker, lambda: call(subs))
         tracker.relay.flush()
@@ -373,14 +373,14 @@ class DestinationsPane(Vertical):
             self.post_message(JobDone(action, finished))
 
     @work(thread=True, group=OP_GROUP, exit_on_error=False)
-    def _plan(self, name: str, point: str, to: Path | None, tracker: _Tracker, subs: list[Subscriber]) -> None:
+    def _plan(self, name: str, point: str, to: Path | None, tracker: JobTracker, subs: list[Subscriber]) -> None:
         plan = self._guarded("restore dry run", tracker,
                              lambda: self.service.plan_backup_restore(name, point, *subs, to=to))
         if plan is not None:
             self.post_message(BackupRestorePlanned(plan, to))
 
     @work(thread=True, group=OP_GROUP, exit_on_error=False)
-    def _restore(self, name: str, point: str, to: Path | None, tracker: _Tracker, subs: list[Subscriber]) -> None:
+    def _restore(self, name: str, point: str, to: Path | None, tracker: JobTracker, subs: list[Subscriber]) -> None:
         result = self._guarded("restore", tracker, lambda: self.service.restore_backup(name, point, *subs, to=to))
         tracker.relay.flush()
         if result is not None:
@@ -420,15 +420,20 @@ class DestinationsPane(Vertical):
         if point is None:
             self._say(f"{row.name} has no restore points: back up with b first.", severity="warning")
             return
+        self.restore(row.name, point)
+
+    def restore(self, destination: str, point: str) -> None:
+        """The restore flow for one point: target, dry run, confirmation, restore (the
+        Policies view uses it too)."""
 
         def go(target: Path | None | bool) -> None:
             if target is False or target is None:
                 return
             to = target if isinstance(target, Path) else None
             if self._start(f"Dry run of restoring {point}"):
-                self._plan(row.name, point, to, *self._subscribers("restore dry run"))
+                self._plan(destination, point, to, *self._subscribers("restore dry run"))
 
-        self.app.push_screen(RestoreTargetScreen(row.name, point), go)
+        self.app.push_screen(RestoreTargetScreen(destination, point), go)
 
     # ---- results (UI thread) ----
 

@@ -1,0 +1,169 @@
+"""Modals of the Policies pane: the prune preview and a policy's restore points."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, DataTable, Label, Static
+
+from tui_backup import clock as tool_clock
+from tui_backup.destinations.base import RestorePoint
+from tui_backup.tui.formatting import Clock, short_time, utc_clock
+from tui_backup.tui.widgets.destinations import FixedColumnTable, RestorePointTable, selected_key
+
+if TYPE_CHECKING:
+    from tui_backup.service.prune import PrunePlan
+
+DIALOG_CSS = """
+{name} {{
+    align: center middle;
+}}
+{name} > #dialog {{
+    width: 78;
+    max-width: 100%;
+    height: auto;
+    max-height: 100%;
+    padding: 0 1;
+    border: thick {border};
+    background: $surface;
+}}
+{name} #title {{
+    text-style: bold;
+    width: 100%;
+}}
+{name} #note {{
+    color: $text-muted;
+}}
+{name} #buttons {{
+    height: auto;
+    align-horizontal: right;
+}}
+{name} Button {{
+    margin-left: 2;
+}}
+"""
+
+
+class DecisionTable(FixedColumnTable):
+    """Every restore point of the policy: keep or remove, and the rule that decided it."""
+
+    DEFAULT_CSS = """
+    DecisionTable {
+        height: auto;
+        max-height: 12;
+    }
+    """
+
+    COLUMNS = (("Time", "time", 11), ("ID", "id", 26), ("Decision", "keep", 8), ("Why", "why", 22))
+
+    def show_plan(self, plan: PrunePlan) -> None:
+        now = self.clock()
+        self.clear()
+        for d in plan.decisions:
+            at = d.time if isinstance(d.time, str) else tool_clock.to_catalog(d.time)
+            why = ", ".join(d.reasons) or ("no rule keeps it" if not d.keep else "")
+            self.add_row(short_time(at, now), d.id, "keep" if d.keep else "✖ remove", why, key=d.id)
+
+
+def _removals(plan: PrunePlan) -> int:
+    return sum(1 for d in plan.decisions if not d.keep)
+
+
+class PrunePreviewScreen(ModalScreen[bool]):
+    """The prune plan (nothing removed yet); dismissed with True to go on and prune."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="PrunePreviewScreen", border="$warning")
+
+    BINDINGS = [
+        Binding("escape,n", "cancel", "Close", id="prune_preview.cancel"),
+        Binding("c,y", "proceed", "Prune…", id="prune_preview.continue"),
+    ]
+
+    def __init__(self, plan: PrunePlan, *, clock: Clock = utc_clock) -> None:
+        super().__init__()
+        self.plan = plan
+        self.clock = clock
+
+    def compose(self) -> ComposeResult:
+        plan = self.plan
+        gone = _removals(plan)
+        kept = len(plan.decisions) - gone
+        with Vertical(id="dialog"):
+            yield Label(f"Prune {plan.policy} at {plan.destination} — preview (nothing removed yet)", id="title",
+                        markup=False)
+            yield DecisionTable(clock=self.clock, id="decisions")
+            summary = f"{kept} kept, {gone} to remove" if plan.decisions else "No restore points yet."
+            yield Static(f"{summary}. The newest successful restore point is always kept.", id="note", markup=False)
+            with Horizontal(id="buttons"):
+                yield Button("Close (Esc)", id="cancel")
+                if gone:
+                    yield Button(f"Prune {gone}… (c)", id="continue", variant="warning")
+
+    def on_mount(self) -> None:
+        self.query_one(DecisionTable).show_plan(self.plan)
+        self.query_one("#cancel", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "continue")
+
+    def action_proceed(self) -> None:
+        self.dismiss(_removals(self.plan) > 0)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+class PolicyPointsScreen(ModalScreen[str | None]):
+    """A policy's restore points, newest first; dismissed with the point to restore, or None."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="PolicyPointsScreen", border="$accent") + """
+    PolicyPointsScreen RestorePointTable {
+        height: auto;
+        max-height: 14;
+    }
+    """
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Close", id="policy_points.cancel"),
+        Binding("r", "restore", "Restore…", id="policy_points.restore"),
+    ]
+
+    def __init__(self, policy: str, destination: str, points: list[RestorePoint], *,
+                 clock: Clock = utc_clock) -> None:
+        super().__init__()
+        self.policy = policy
+        self.destination = destination
+        self.points = points
+        self.clock = clock
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(f"Restore points of {self.policy} at {self.destination}: {len(self.points)}", id="title",
+                        markup=False)
+            yield RestorePointTable(clock=self.clock, id="policy-points")
+            note = "r or Enter: restore the selected point (a dry run first) · Esc closes" if self.points \
+                else "None yet: run the policy (b) to make one."
+            yield Static(note, id="note", markup=False)
+
+    def on_mount(self) -> None:
+        table = self.query_one(RestorePointTable)
+        table.show_points(self.points)
+        table.focus()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_restore()
+
+    def action_restore(self) -> None:
+        point = selected_key(self.query_one(RestorePointTable))
+        if point is not None:
+            self.dismiss(point)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
