@@ -64,3 +64,19 @@ def test_demo_takes_a_first_snapshot(tmp_path: Path) -> None:
         assert svc.status().health == "ok"
     finally:
         svc.close()
+
+
+def test_demo_with_a_policy_that_has_run(tmp_path: Path) -> None:
+    """`tui-backup demo` shows a working setup: a destination, a nightly policy, one backup."""
+    config = create_demo(tmp_path / "demo", config_path=tmp_path / "demo.toml", with_policy=True)
+    svc = ProfileService.open(config=config)
+    try:
+        [policy] = svc.policies()
+        assert policy.name == "nightly" and policy.destination == "demo-drive"
+        [point] = svc.list_restore_points("demo-drive")
+        assert point.type == "full"
+        [status] = svc.policy_statuses()
+        assert status.health == "ok", status.reasons
+        assert svc.status().health == "ok"
+    finally:
+        svc.close()

@@ -46,7 +46,7 @@ def demo(
     from tui_backup.service.demo import create_demo, default_demo_dir
 
     # With the global --config the demo profile is written there (like `init`).
-    config = create_demo(directory or default_demo_dir(), config_path=state(ctx).config)
+    config = create_demo(directory or default_demo_dir(), config_path=state(ctx).config, with_policy=True)
     if no_open:
         from tui_backup.config import profiles_dir
 

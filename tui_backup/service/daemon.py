@@ -144,6 +144,7 @@ class Daemon:
                 self._do_reload()
                 last_pass = None  # a new plan: what it makes due runs at once
             now = clock.now()
+            scheduler.note_new_policies(self.svc, now)
             wake_at = scheduler.next_wakeup(self.svc, now)
             if wake_at is not None and wake_at <= now:
                 gap = None if last_pass is None else time.monotonic() - last_pass

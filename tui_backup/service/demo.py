@@ -232,6 +232,7 @@ def create_demo(
     state_dir: Path | None = None,
     snapshots: int = 1,
     seed: int = DEMO_SEED,
+    with_policy: bool = False,
 ) -> Path:
     """Create (or reuse) the demo profile over a sample application in `directory`.
 
@@ -239,7 +240,9 @@ def create_demo(
     keep everything inside one temporary directory), else the normal profiles dir, so the
     user can keep using the profile. An existing demo profile is reused (its sample data
     rebuilt if it was deleted). A new profile gets `snapshots` snapshots, so the app's
-    Snapshots pane is not empty.
+    Snapshots pane is not empty, and with `with_policy` (what `tui-backup demo` does) a
+    local destination in `directory` and a nightly policy that has run once, so the
+    Policies pane and the Dashboard show a working setup.
     """
     path = Path(config_path) if config_path is not None else profile_path(DEMO_PROFILE)
     if path.exists():
@@ -263,7 +266,47 @@ def create_demo(
     )
     if snapshots > 0:
         _take_snapshots(config.file, snapshots)
+    if with_policy:
+        _add_policy(config.file, directory / DRIVE_DIR)
     return config.file
+
+
+DRIVE_DIR = "backup-drive"
+DEMO_POLICY = """
+# The demo's backups: a local copy in {drive} (in real life: a USB drive or a NAS mount).
+[[destination]]
+name = "demo-drive"
+type = "local"
+path = "{drive}"
+
+# Everything (database, files, config) every night at 02:00; a week of dailies and a
+# month of weeklies are kept (see `tui-backup policy prune nightly --dry-run`).
+[[policy]]
+name = "nightly"
+destination = "demo-drive"
+include = "full"
+frequency = "daily"
+time = "02:00"
+
+[policy.retention]
+keep_daily = 7
+keep_weekly = 4
+"""
+
+
+def _add_policy(config_file: Path, drive: Path) -> None:
+    from tui_backup.service.profile import ProfileService
+
+    make_private_dir(drive)
+    with open(config_file, "a", encoding="utf-8") as f:
+        f.write(DEMO_POLICY.format(drive=drive))
+    svc = ProfileService.open(config=config_file, interface="demo")
+    try:
+        svc.run_policy("nightly")  # a failure is recorded and shown in the app: still a demo
+    except TuiBackupError:
+        pass
+    finally:
+        svc.close()
 
 
 def _take_snapshots(config_file: Path, count: int) -> None:

@@ -246,6 +246,14 @@ def _record_first_sight(svc: ProfileService, item: DueItem) -> None:
         pr.update_state(svc.catalog, item.policy, last_slot_done=item.slot)
 
 
+def note_new_policies(svc: ProfileService, now: datetime) -> None:
+    """Record first sight of policies never seen before (see the module's docstring)
+    without running anything: the daemon calls it on every wake-up, so a policy it sees
+    before a suspend still gets the slots missed during it."""
+    for policy in svc.policies():
+        _record_first_sight(svc, backup_decision(svc, policy, now))
+
+
 def run_due(
     svc: ProfileService,
     subscribers: Iterable[Subscriber] = (),

@@ -595,12 +595,18 @@ def delete_snapshot(svc: ProfileService, snapshot_id: str) -> SnapshotRecord:
 
 def prune_snapshots(svc: ProfileService, *, dry_run: bool) -> list[PruneDecision]:
     """Apply [snapshots] keep: the newest N stay; the newest verified one is never removed."""
+    from tui_backup.policies.model import RetentionSpec
+    from tui_backup.policies.retention import PointInfo, plan_retention
+
     keep = svc.config.snapshots.keep
     snaps = list_snapshots(svc)
+    # The one retention engine every kind of restore point goes through (keep-last here).
+    points = [PointInfo(s.id, clock.from_catalog(s.created_at)) for s in snaps]
+    kept = {d.id for d in plan_retention(points, RetentionSpec(keep_last=keep), clock.now()) if d.keep}
     newest_verified = next((s for s in snaps if s.verified), None)
     decisions: list[PruneDecision] = []
-    for i, snap in enumerate(snaps):
-        if i < keep:
+    for snap in snaps:
+        if snap.id in kept:
             decisions.append(PruneDecision(snap, True, f"newest {keep}"))
         elif newest_verified is not None and snap.id == newest_verified.id:
             decisions.append(PruneDecision(snap, True, "newest verified"))
