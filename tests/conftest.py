@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import open_service
 from tui_backup import clock
 from tui_backup.service import ProfileService
 from tui_backup.service.setup import InitRequest, init_profile
@@ -83,7 +84,14 @@ def profile_config(app_dir: Path) -> Path:
 
 
 @pytest.fixture
+def drive(tmp_path: Path) -> Path:
+    """An empty directory for a local destination (a plugged-in drive)."""
+    d = tmp_path / "drive"
+    d.mkdir()
+    return d
+
+
+@pytest.fixture
 def svc(profile_config: Path) -> Iterator[ProfileService]:
-    service = ProfileService.open(config=profile_config)
-    yield service
-    service.close()
+    with open_service(profile_config) as service:
+        yield service

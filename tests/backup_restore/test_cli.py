@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.backups.conftest import add_destinations, tree_digest
+from tests.backups.conftest import tree_digest
 from tests.cli.helpers import cli
+from tests.helpers import add_destination
 
 from .conftest import db_dump
 
@@ -26,13 +27,9 @@ def cfg(profile_config: Path, app_dir: Path, tmp_path: Path) -> Path:
     os.symlink("sub/deep/c.txt", files / "link-to-c")
     drive = tmp_path / "drive"
     (drive / "mirror").mkdir(parents=True)
-    add_destinations(
-        profile_config,
-        f'[[destination]]\nname = "usb"\ntype = "local"\npath = "{drive}"\n\n'
-        f'[[destination]]\nname = "usb-tar"\ntype = "local"\npath = "{drive}"\narchive = true\n\n'
-        f'[[destination]]\nname = "mirror"\ntype = "rsync"\npath = "{drive}/mirror"\n',
-    )
-    return profile_config
+    add_destination(profile_config, "usb", path=drive)
+    add_destination(profile_config, "usb-tar", path=drive, archive=True)
+    return add_destination(profile_config, "mirror", "rsync", path=f"{drive}/mirror")
 
 
 def _change(app_dir: Path) -> None:

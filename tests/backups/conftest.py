@@ -9,23 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import add_destination, open_service
 from tui_backup.service import ProfileService
 
 
-def add_destinations(config: Path, text: str) -> None:
-    with open(config, "a", encoding="utf-8") as f:
-        f.write("\n" + text)
-
-
 @pytest.fixture
-def dest_dir(tmp_path: Path) -> Path:
-    d = tmp_path / "drive"
-    d.mkdir()
-    return d
-
-
-@pytest.fixture
-def backup_config(profile_config: Path, app_dir: Path, dest_dir: Path) -> Path:
+def backup_config(profile_config: Path, app_dir: Path, drive: Path) -> Path:
     """The `app` profile with more files (nested, a symlink, odd permissions) and two
     local destinations: `usb` (copies) and `usb-tar` (archives)."""
     files = app_dir / "files"
@@ -35,19 +24,14 @@ def backup_config(profile_config: Path, app_dir: Path, dest_dir: Path) -> Path:
     os.chmod(files / "sub" / "deep" / "c.txt", 0o640)
     os.utime(files / "sub" / "b.bin", (1_600_000_000, 1_600_000_000))
     os.symlink("sub/deep/c.txt", files / "link-to-c")
-    add_destinations(
-        profile_config,
-        f'[[destination]]\nname = "usb"\ntype = "local"\npath = "{dest_dir}"\n\n'
-        f'[[destination]]\nname = "usb-tar"\ntype = "local"\npath = "{dest_dir}"\narchive = true\n',
-    )
-    return profile_config
+    add_destination(profile_config, "usb", path=drive)
+    return add_destination(profile_config, "usb-tar", path=drive, archive=True)
 
 
 @pytest.fixture
 def bsvc(backup_config: Path) -> Iterator[ProfileService]:
-    service = ProfileService.open(config=backup_config)
-    yield service
-    service.close()
+    with open_service(backup_config) as service:
+        yield service
 
 
 def tree_digest(root: Path) -> dict[str, tuple[str, int, int]]:

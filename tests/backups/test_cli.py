@@ -11,7 +11,7 @@ from pathlib import Path
 from tests.cli.helpers import assert_error, cli, run_bin
 
 
-def test_run_and_list(backup_config: Path, dest_dir: Path) -> None:
+def test_run_and_list(backup_config: Path, drive: Path) -> None:
     r = cli("--config", str(backup_config), "backup", "run", "usb", "--type", "files")
     assert r.exit_code == 0, r.stderr
     assert "backup" in r.stdout and "-files" in r.stdout
@@ -68,7 +68,7 @@ def test_real_process_and_no_textual(backup_config: Path, tmp_path: Path) -> Non
     assert not {m for m in modules if m == "textual" or m.startswith("textual.")}
 
 
-def test_ctrl_c_cancels_cleanly(backup_config: Path, app_dir: Path, dest_dir: Path) -> None:
+def test_ctrl_c_cancels_cleanly(backup_config: Path, app_dir: Path, drive: Path) -> None:
     """A real process: SIGINT while copying ends the job "cancelled", says so, exits 130,
     and leaves nothing at the destination that looks like a backup."""
     import signal
@@ -94,6 +94,6 @@ def test_ctrl_c_cancels_cleanly(backup_config: Path, app_dir: Path, dest_dir: Pa
     stderr = "".join(seen) + rest
     assert p.returncode == 130, stderr
     assert "cancelled" in stderr and "Traceback" not in stderr
-    assert [q.name for q in (dest_dir / "app").iterdir()] == []
+    assert [q.name for q in (drive / "app").iterdir()] == []
     listed = cli("--config", str(backup_config), "backup", "list", "usb", "--json")
     assert json.loads(listed.stdout) == []

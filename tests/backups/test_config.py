@@ -6,18 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.backups.conftest import add_destinations
+from tests.helpers import append_toml
 from tui_backup.config import load_config
 from tui_backup.errors import ConfigError
 
 
 def _load_with(config: Path, text: str) -> None:
-    add_destinations(config, text)
+    append_toml(config, text)
     load_config(config)
 
 
 def test_good_destinations(profile_config: Path, tmp_path: Path) -> None:
-    add_destinations(profile_config, '[[destination]]\nname = "usb"\ntype = "local"\npath = "drive"\narchive = true\n')
+    append_toml(profile_config, '[[destination]]\nname = "usb"\ntype = "local"\npath = "drive"\narchive = true\n')
     cfg = load_config(profile_config)
     (d,) = cfg.destinations
     assert d.name == "usb" and d.type == "local" and d.table["archive"] is True

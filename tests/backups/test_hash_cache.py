@@ -51,7 +51,7 @@ def test_corrupt_cache_means_hashing_everything(tmp_path: Path) -> None:
 
 
 def test_backups_list_current_digests_with_the_cache(
-    bsvc: ProfileService, app_dir: Path, dest_dir: Path, monkeypatch: pytest.MonkeyPatch
+    bsvc: ProfileService, app_dir: Path, drive: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(hash_cache, "RACY_S", -3600.0)  # remember even files written this second
     files = app_dir / "files"
@@ -61,7 +61,7 @@ def test_backups_list_current_digests_with_the_cache(
     (files / "a.txt").write_text("changed after the first backup\n")
     time.sleep(1.1)  # a new restore point name
     assert run_backup(bsvc, "usb", "files").status == "succeeded"
-    points = sorted(p for p in dest_dir.rglob(METADATA_NAME) if p.parent.parent.name != "database")
+    points = sorted(p for p in drive.rglob(METADATA_NAME) if p.parent.parent.name != "database")
     meta = json.loads(points[-1].read_text())
     digests = {a["path"]: a["sha256"] for a in meta["artifacts"]}
     assert digests["files/files/a.txt"] == _sha(files / "a.txt")

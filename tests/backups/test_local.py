@@ -16,15 +16,15 @@ from tui_backup.jobs.events import Event, Finished, Progress
 from tui_backup.service import ProfileService
 
 
-def _point_dir(dest_dir: Path, finished: Finished) -> Path:
-    return dest_dir / "app" / finished.details["point"]["id"]
+def _point_dir(drive: Path, finished: Finished) -> Path:
+    return drive / "app" / finished.details["point"]["id"]
 
 
-def test_full_backup_copies_everything(bsvc: ProfileService, app_dir: Path, dest_dir: Path, tmp_path: Path) -> None:
+def test_full_backup_copies_everything(bsvc: ProfileService, app_dir: Path, drive: Path, tmp_path: Path) -> None:
     events: list[Event] = []
     finished = bsvc.run_backup("usb", "full", events.append)
     assert finished.status == "succeeded", finished
-    root = _point_dir(dest_dir, finished)
+    root = _point_dir(drive, finished)
     assert root.is_dir() and root.name.endswith("-full")
     # the files tree: contents, modes, times and symlinks as in the source
     assert tree_digest(root / "files" / "files") == tree_digest(app_dir / "files")
@@ -55,10 +55,10 @@ def test_full_backup_copies_everything(bsvc: ProfileService, app_dir: Path, dest
 
 
 @pytest.mark.parametrize("kind", ["database", "files", "config"])
-def test_each_type_holds_only_its_parts(bsvc: ProfileService, dest_dir: Path, kind: str) -> None:
+def test_each_type_holds_only_its_parts(bsvc: ProfileService, drive: Path, kind: str) -> None:
     finished = bsvc.run_backup("usb", kind)
     assert finished.ok, finished
-    root = _point_dir(dest_dir, finished)
+    root = _point_dir(drive, finished)
     top = {p.name for p in root.iterdir()}
     expected = {"database": {"database"}, "files": {"files"}, "config": {"config"}}[kind] | {"metadata.json"}
     assert top == expected
@@ -67,10 +67,10 @@ def test_each_type_holds_only_its_parts(bsvc: ProfileService, dest_dir: Path, ki
     assert (md["database"] is not None) == (kind == "database")
 
 
-def test_archive_mode_and_check(bsvc: ProfileService, app_dir: Path, dest_dir: Path, tmp_path: Path) -> None:
+def test_archive_mode_and_check(bsvc: ProfileService, app_dir: Path, drive: Path, tmp_path: Path) -> None:
     finished = bsvc.run_backup("usb-tar", "full")
     assert finished.ok, finished
-    archive = _point_dir(dest_dir, finished)
+    archive = _point_dir(drive, finished)
     assert archive.is_file() and archive.name.endswith("-full.tar.zst")
     assert archive.stat().st_mode & 0o777 == 0o600
     points = bsvc.list_restore_points("usb-tar")
@@ -99,22 +99,22 @@ def test_archive_mode_and_check(bsvc: ProfileService, app_dir: Path, dest_dir: P
     assert bsvc.check_destination("usb-tar").ok
 
 
-def test_check_finds_damage(bsvc: ProfileService, dest_dir: Path) -> None:
+def test_check_finds_damage(bsvc: ProfileService, drive: Path) -> None:
     finished = bsvc.run_backup("usb", "files")
     assert bsvc.check_destination("usb").ok
-    root = _point_dir(dest_dir, finished)
+    root = _point_dir(drive, finished)
     (root / "files" / "files" / "a.txt").write_text("tampered\n")
     bad = bsvc.check_destination("usb")
     assert bad.status == "failed" and "damaged" in (bad.error_message or "")
 
 
-def test_incomplete_is_never_listed(bsvc: ProfileService, dest_dir: Path) -> None:
-    (dest_dir / "app").mkdir()
-    (dest_dir / "app" / ".incomplete-999999-20260101T000000Z-full").mkdir()
+def test_incomplete_is_never_listed(bsvc: ProfileService, drive: Path) -> None:
+    (drive / "app").mkdir()
+    (drive / "app" / ".incomplete-999999-20260101T000000Z-full").mkdir()
     assert bsvc.list_restore_points("usb") == []
 
 
-def test_cancel_mid_run_leaves_no_point(bsvc: ProfileService, app_dir: Path, dest_dir: Path) -> None:
+def test_cancel_mid_run_leaves_no_point(bsvc: ProfileService, app_dir: Path, drive: Path) -> None:
     import os
 
     big = app_dir / "files" / "big"
@@ -133,27 +133,27 @@ def test_cancel_mid_run_leaves_no_point(bsvc: ProfileService, app_dir: Path, des
 
     finished = bsvc.run_backup("usb", "files", on_event)
     assert finished.status == "cancelled", finished
-    root = dest_dir / "app"
+    root = drive / "app"
     assert [p.name for p in root.iterdir() if not p.name.startswith(".tui-backup-volume")] == []
     assert bsvc.list_restore_points("usb") == []
 
 
-def test_offline_destination_is_refused(bsvc: ProfileService, dest_dir: Path) -> None:
+def test_offline_destination_is_refused(bsvc: ProfileService, drive: Path) -> None:
     assert bsvc.run_backup("usb", "config").ok
     import shutil
 
-    shutil.rmtree(dest_dir)
-    dest_dir.mkdir()  # an empty mount point: no marker
+    shutil.rmtree(drive)
+    drive.mkdir()  # an empty mount point: no marker
     with pytest.raises(VolumeError):
         bsvc.run_backup("usb", "config")
-    assert list(dest_dir.iterdir()) == []
+    assert list(drive.iterdir()) == []
 
 
-def test_missing_source_is_refused_before_anything(bsvc: ProfileService, app_dir: Path, dest_dir: Path) -> None:
+def test_missing_source_is_refused_before_anything(bsvc: ProfileService, app_dir: Path, drive: Path) -> None:
     import shutil
 
     shutil.rmtree(app_dir / "files")
     with pytest.raises(VolumeError):
         bsvc.run_backup("usb", "files")
-    assert not (dest_dir / "app").exists()
+    assert not (drive / "app").exists()
     assert bsvc.run_backup("usb", "config").ok  # what this type reads is still there

@@ -7,19 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import add_destination, append_toml, open_service
 from tui_backup.service import ProfileService
-
-
-def append(config: Path, text: str) -> None:
-    with open(config, "a", encoding="utf-8") as f:
-        f.write("\n" + text)
-
-
-@pytest.fixture
-def drive(tmp_path: Path) -> Path:
-    d = tmp_path / "drive"
-    d.mkdir()
-    return d
 
 
 @pytest.fixture
@@ -27,16 +16,11 @@ def drill_config(profile_config: Path, app_dir: Path, drive: Path) -> Path:
     (app_dir / "files" / "sub").mkdir()
     (app_dir / "files" / "sub" / "b.bin").write_bytes(bytes(range(256)) * 100)
     (app_dir / "files" / "link").symlink_to("a.txt")
-    append(
-        profile_config,
-        f'[[destination]]\nname = "usb"\ntype = "local"\npath = "{drive}"\n\n'
-        '[[policy]]\nname = "nightly"\ndestination = "usb"\nfrequency = "daily"\n',
-    )
-    return profile_config
+    add_destination(profile_config, "usb", path=drive)
+    return append_toml(profile_config, '\n[[policy]]\nname = "nightly"\ndestination = "usb"\nfrequency = "daily"\n')
 
 
 @pytest.fixture
 def dsvc(drill_config: Path) -> Iterator[ProfileService]:
-    service = ProfileService.open(config=drill_config)
-    yield service
-    service.close()
+    with open_service(drill_config) as service:
+        yield service

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.cli.helpers import cli
+from tests.helpers import open_service
 from tui_backup import clock
 from tui_backup.catalog import policy_runs
 from tui_backup.jobs.events import Event, Progress
@@ -150,11 +151,8 @@ def test_compare_tree_lists_every_problem(tmp_path: Path) -> None:
 
 
 def test_cli_drill(drill_config: Path, drive: Path) -> None:
-    svc = ProfileService.open(config=drill_config)
-    try:
+    with open_service(drill_config) as svc:
         point = _backup(svc)
-    finally:
-        svc.close()
     ok = cli("--config", str(drill_config), "drill", "nightly")
     assert ok.exit_code == 0, ok.stderr
     assert "proven restorable" in ok.stdout and point in ok.stdout and "integrity_check" in ok.stdout

@@ -5,20 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.drill.conftest import append
+from tests.helpers import add_destination, append_toml, open_service
 from tests.notify.conftest import Receiver, receiver  # noqa: F401  (fixture)
-from tui_backup.service import ProfileService
 
 
 def test_failed_drill_notifies_then_recovers(profile_config: Path, drive: Path, receiver: Receiver) -> None:  # noqa: F811
     url = receiver.url("json", "/hook")
-    append(
-        profile_config,
-        f'[[destination]]\nname = "usb"\ntype = "local"\npath = "{drive}"\n\n'
-        f'[[policy]]\nname = "nightly"\ndestination = "usb"\n\n[policy.notify]\nurls = ["{url}"]\n',
-    )
-    svc = ProfileService.open(config=profile_config)
-    try:
+    add_destination(profile_config, "usb", path=drive)
+    append_toml(profile_config, f'\n[[policy]]\nname = "nightly"\ndestination = "usb"\n\n[policy.notify]\nurls = ["{url}"]\n')
+    with open_service(profile_config) as svc:
         assert svc.run_backup("usb", "full", policy="nightly").ok
         point = svc.list_restore_points("usb")[0].id
         victim = drive / "app" / point / "config" / "app.conf"
@@ -33,5 +28,3 @@ def test_failed_drill_notifies_then_recovers(profile_config: Path, drive: Path, 
         assert svc.drill_policy("nightly").ok
         (recovered,) = receiver.take()
         assert "recovered" in recovered.json()["title"] and recovered.json()["type"] == "success"
-    finally:
-        svc.close()

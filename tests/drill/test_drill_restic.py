@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.drill.conftest import append
-from tests.remote.conftest import RESTIC_TEST_PASSWORD, restic_template  # noqa: F401  (fixture)
+from tests.helpers import add_destination, append_toml, open_service
+from tests.remote.conftest import password_file, restic_template  # noqa: F401  (fixture)
 from tui_backup.catalog import policy_runs
-from tui_backup.service import ProfileService
 from tui_backup.service.drill import scratch_parent
 
 
@@ -21,16 +20,10 @@ from tui_backup.service.drill import scratch_parent
 def test_restic_drill(profile_config: Path, tmp_path: Path, restic_template: Path) -> None:  # noqa: F811
     repo = tmp_path / "repo"
     shutil.copytree(restic_template, repo)
-    pw = tmp_path / "restic.pw"
-    pw.write_text(RESTIC_TEST_PASSWORD + "\n")
-    pw.chmod(0o600)
-    append(
-        profile_config,
-        f'[[destination]]\nname = "vault"\ntype = "restic"\nrepository = "{repo}"\npassword_file = "{pw}"\n\n'
-        '[[policy]]\nname = "offsite"\ndestination = "vault"\nfrequency = "daily"\n',
-    )
-    svc = ProfileService.open(config=profile_config)
-    try:
+    pw = password_file(tmp_path)
+    add_destination(profile_config, "vault", "restic", repository=repo, password_file=pw)
+    append_toml(profile_config, '\n[[policy]]\nname = "offsite"\ndestination = "vault"\nfrequency = "daily"\n')
+    with open_service(profile_config) as svc:
         assert svc.run_backup("vault", "full", policy="offsite").ok
         own = svc.list_restore_points("vault")[0].id
         # A snapshot made by plain restic, newer than ours: foreign, skipped.
@@ -50,5 +43,3 @@ def test_restic_drill(profile_config: Path, tmp_path: Path, restic_template: Pat
         run = policy_runs.last_run(svc.catalog, "offsite", policy_runs.DRILL)
         assert run is not None and run.ok and run.point_id == own
         assert os.listdir(scratch_parent(svc)) == []
-    finally:
-        svc.close()

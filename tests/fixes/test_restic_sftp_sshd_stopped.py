@@ -8,27 +8,16 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.remote.conftest import RESTIC_TEST_PASSWORD, sshd, sshd_server  # noqa: F401  (fixtures)
+from tests.fixes.helpers import CLI, json_events, run_cli
+from tests.helpers import add_destination
+from tests.remote.conftest import password_file, sshd, sshd_server  # noqa: F401  (fixtures)
 from tests.remote.servers.sshd import SshServer
 from tui_backup.jobs.errors import ErrorKind, exit_code_for
-
-CLI = [sys.executable, "-m", "tui_backup"]
-
-
-def _events(stdout: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
-
-
-def _cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, "--config", str(config), *args], capture_output=True, text=True, timeout=300,
-                          stdin=subprocess.DEVNULL)
 
 
 def _packs(repo: Path) -> list[Path]:
@@ -42,20 +31,11 @@ def test_sshd_stopped_mid_restic_sftp_backup(
 ) -> None:
     for i in range(3):  # incompressible and big enough that the upload takes a while
         (app_dir / "files" / f"blob-{i}.bin").write_bytes(os.urandom(32 * 1024 * 1024))
-    secrets = tmp_path / "secrets"
-    secrets.mkdir(mode=0o700)
-    pw = secrets / "restic.pw"
-    pw.write_text(RESTIC_TEST_PASSWORD + "\n")
-    pw.chmod(0o600)
     repo = tmp_path / "repo"
-    with open(profile_config, "a", encoding="utf-8") as f:
-        f.write(
-            f'\n[[destination]]\nname = "vault"\ntype = "restic"\n'
-            f'repository = "sftp:{sshd.user}@{sshd.host}:{repo}"\nport = {sshd.port}\n'
-            f'identity_file = "{sshd.identity_file}"\nknown_hosts_file = "{sshd.known_hosts_file}"\n'
-            f'ssh_options = ["GlobalKnownHostsFile=/dev/null"]\npassword_file = "{pw}"\n'
-        )
-    assert _cli(profile_config, "destination", "init", "vault").returncode == 0
+    add_destination(profile_config, "vault", "restic", repository=f"sftp:{sshd.user}@{sshd.host}:{repo}",
+                    port=sshd.port, identity_file=sshd.identity_file, known_hosts_file=sshd.known_hosts_file,
+                    ssh_options=["GlobalKnownHostsFile=/dev/null"], password_file=password_file(tmp_path))
+    assert run_cli(profile_config, "destination", "init", "vault", timeout=300).returncode == 0
 
     proc = subprocess.Popen([*CLI, "--config", str(profile_config), "backup", "run", "vault", "--type", "files",
                              "--json"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -72,19 +52,18 @@ def test_sshd_stopped_mid_restic_sftp_backup(
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-    finished = _events(out)[-1]
+    finished = json_events(out)[-1]
     assert finished["event"] == "finished" and finished["status"] == "failed", (finished, err)
     assert finished["error_kind"] == ErrorKind.DESTINATION_UNREACHABLE.value, (finished, err, out[-3000:])
     assert proc.returncode == exit_code_for("failed", ErrorKind.DESTINATION_UNREACHABLE), err
     assert list((repo / "locks").iterdir()), "restic could not remove its lock: the next run must cope"
 
     sshd.start()  # the host is back: the next run is not blocked by the dead run's lock
-    again = _cli(profile_config, "backup", "run", "vault", "--type", "files", "--json")
+    again = run_cli(profile_config, "backup", "run", "vault", "--type", "files", "--json", timeout=300)
     assert again.returncode == 0, (again.stdout[-2000:], again.stderr)
-    assert [p["type"] for p in json.loads(_cli(profile_config, "backup", "list", "vault", "--json").stdout)] == [
-        "files"
-    ]  # only the complete one
-    check = _cli(profile_config, "destination", "check", "vault")
+    listed = run_cli(profile_config, "backup", "list", "vault", "--json", timeout=300)
+    assert [p["type"] for p in json.loads(listed.stdout)] == ["files"]  # only the complete one
+    check = run_cli(profile_config, "destination", "check", "vault", timeout=300)
     assert check.returncode == 0, (check.stdout[-2000:], check.stderr)
     assert list((repo / "locks").iterdir()) == []
 

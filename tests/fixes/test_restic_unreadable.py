@@ -15,17 +15,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.fixes.helpers import json_events
 from tests.fixes.test_unreadable import NO_READ_ALL
-from tests.remote.conftest import RESTIC_TEST_PASSWORD
+from tests.helpers import add_destination
+from tests.remote.conftest import password_file
 from tui_backup.service.faults import PAUSE_ENV, RESUME_ENV
-
-
-def _events(stdout: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
 
 
 @pytest.mark.slow
@@ -35,16 +32,10 @@ def test_file_unreadable_only_for_restic(profile_config: Path, app_dir: Path, tm
     (files / "ok" / "fine.txt").write_text("fine\n")
     late = files / "late.txt"
     late.write_text("readable while the manifest is made\n")
-    secrets = tmp_path / "secrets"
-    secrets.mkdir(mode=0o700)
-    pw = secrets / "restic.pw"
-    pw.write_text(RESTIC_TEST_PASSWORD + "\n")
-    pw.chmod(0o600)
     repo = tmp_path / "repo"
     repo.mkdir()  # the volume guard wants the directory; auto_init makes the repository in it
-    with open(profile_config, "a", encoding="utf-8") as f:
-        f.write(f'\n[[destination]]\nname = "vault"\ntype = "restic"\nrepository = "{repo}"\n'
-                f'password_file = "{pw}"\nauto_init = true\n')
+    pw = password_file(tmp_path)
+    add_destination(profile_config, "vault", "restic", repository=repo, password_file=pw, auto_init=True)
     resume = tmp_path / "resume"
     env = {**os.environ, PAUSE_ENV: "backup.after_manifest", RESUME_ENV: str(resume)}
     cli = [sys.executable, "-m", "tui_backup", "--config", str(profile_config)]
@@ -62,7 +53,7 @@ def test_file_unreadable_only_for_restic(profile_config: Path, app_dir: Path, tm
             proc.kill()
             proc.communicate()
     assert proc.returncode == 3, err  # EXIT_WARNINGS, as for rsync's 23 and the tool's own skip
-    events = _events(out)
+    events = json_events(out)
     finished = events[-1]
     assert finished["event"] == "finished" and finished["status"] == "succeeded-with-warnings", finished
     warnings = [e for e in events if e["event"] == "warning"]

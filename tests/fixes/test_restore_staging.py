@@ -7,21 +7,14 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-from tui_backup.service import ProfileService
-from tui_backup.service.backup_restore import STAGING_REGISTRY
+from tests.fixes.helpers import CLI, run_cli
+from tests.helpers import add_destination, open_service
 from tui_backup.service.faults import PAUSE_ENV
+from tui_backup.service.staging import STAGING_REGISTRY
 from tui_backup.service.tree_swap import STAGING_PREFIX
-
-CLI = [sys.executable, "-m", "tui_backup"]
-
-
-def _cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, "--config", str(config), *args], capture_output=True, text=True, timeout=120,
-                          stdin=subprocess.DEVNULL)
 
 
 def _staging(*dirs: Path) -> list[Path]:
@@ -32,19 +25,15 @@ def _with_backup(profile_config: Path, app_dir: Path, tmp_path: Path) -> None:
     (app_dir / "files" / "big.bin").write_bytes(os.urandom(24 * 1024 * 1024))  # a fetch that takes a while
     drive = tmp_path / "drive"
     drive.mkdir()
-    with open(profile_config, "a", encoding="utf-8") as f:
-        f.write(f'\n[[destination]]\nname = "usb"\ntype = "local"\npath = "{drive}"\n')
-    made = _cli(profile_config, "backup", "run", "usb", "--type", "full", "--json")
+    add_destination(profile_config, "usb", path=drive)
+    made = run_cli(profile_config, "backup", "run", "usb", "--type", "full", "--json")
     assert made.returncode == 0, made.stderr
 
 
 def _registry(config: Path) -> list[str]:
     """The staging dirs the state dir knows of (what the next run would look at)."""
-    svc = ProfileService.open(config=config)
-    try:
+    with open_service(config) as svc:
         registry = svc.paths.state_dir / STAGING_REGISTRY
-    finally:
-        svc.close()
     return sorted(os.listdir(registry)) if registry.is_dir() else []
 
 
@@ -84,7 +73,7 @@ def test_restore_killed_after_fetching_is_cleaned_by_the_next_restore(
         child.communicate()
     assert _staging(out) == left  # nothing removes it while nobody runs
 
-    again = _cli(profile_config, "backup", "restore", "usb", "latest", "--to", str(out / "second"), "--yes")
+    again = run_cli(profile_config, "backup", "restore", "usb", "latest", "--to", str(out / "second"), "--yes")
     assert again.returncode == 0, again.stderr
     assert _staging(out) == [] and _registry(profile_config) == []
     assert (out / "second").is_dir() and not (out / "first").exists()
@@ -109,6 +98,6 @@ def test_in_place_restore_killed_mid_fetch_is_cleaned_by_the_next_backup(
     assert len(_staging(app_dir)) == 1
     assert (app_dir / "files" / "a.txt").read_text() == "hello\n"  # the live files untouched
 
-    backup = _cli(profile_config, "backup", "run", "usb", "--type", "files", "--json")
+    backup = run_cli(profile_config, "backup", "run", "usb", "--type", "files", "--json")
     assert backup.returncode == 0, backup.stderr
     assert _staging(app_dir) == [] and _registry(profile_config) == []

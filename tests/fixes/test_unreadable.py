@@ -17,9 +17,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
+
+from tests.fixes.helpers import json_events
+from tests.helpers import add_destination
 
 NO_READ_ALL = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--"]
 
@@ -40,17 +42,13 @@ def unreadable_config(profile_config: Path, app_dir: Path, tmp_path: Path) -> Pa
     (files / "ok" / "fine.txt").write_text("fine\n")
     dest = tmp_path / "drive"
     dest.mkdir()
-    with open(profile_config, "a", encoding="utf-8") as f:
-        f.write(f'\n[[destination]]\nname = "usb"\ntype = "local"\npath = "{dest}"\n\n'
-                f'[[destination]]\nname = "usb-tar"\ntype = "local"\npath = "{dest}"\narchive = true\n')
+    add_destination(profile_config, "usb", path=dest)
+    add_destination(profile_config, "usb-tar", path=dest, archive=True)
     # the premise: without those capabilities, the file and the directory really are unreadable
     assert _as_plain_user("cat", "--", str(files / "secret.txt")).returncode != 0
     assert _as_plain_user("ls", "--", str(files / "locked")).returncode != 0
     return profile_config
 
-
-def _events(stdout: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
 
 
 @pytest.mark.parametrize("dest", ["usb", "usb-tar"])
@@ -58,7 +56,7 @@ def test_unreadable_files_are_skipped_with_a_warning(unreadable_config: Path, ap
     cfg = str(unreadable_config)
     r = _as_plain_user(sys.executable, "-m", "tui_backup", "--config", cfg, "backup", "run", dest, "--json")
     assert r.returncode == 3, r.stderr  # EXIT_WARNINGS
-    events = _events(r.stdout)
+    events = json_events(r.stdout)
     finished = events[-1]
     assert finished["event"] == "finished" and finished["status"] == "succeeded-with-warnings", finished
     secret = str(app_dir / "files" / "secret.txt")
@@ -94,9 +92,9 @@ def test_file_made_unreadable_after_a_backup_is_not_taken_from_the_hash_cache(
     fine = app_dir / "files" / "ok" / "fine.txt"
     first = _as_plain_user(sys.executable, "-m", "tui_backup", "--config", cfg, "backup", "run", "usb", "--json")
     assert first.returncode == 3, first.stderr
-    assert str(fine) not in _events(first.stdout)[-1]["details"]["unreadable"]
+    assert str(fine) not in json_events(first.stdout)[-1]["details"]["unreadable"]
     os.chmod(fine, 0o000)
     # another destination (the hash cache is the profile's): no clash with the first's name
     second = _as_plain_user(sys.executable, "-m", "tui_backup", "--config", cfg, "backup", "run", "usb-tar", "--json")
     assert second.returncode == 3, second.stderr
-    assert str(fine) in _events(second.stdout)[-1]["details"]["unreadable"]
+    assert str(fine) in json_events(second.stdout)[-1]["details"]["unreadable"]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import add_destination, open_service
 from tui_backup.policies.model import Hook, NotifySpec, Policy
-from tui_backup.service import ProfileService
 from tui_backup.service.hooks import HookResult, HookSecrets, hook_env, run_hooks, secrets_of
 
 POLICY = Policy(name="nightly", destination="offsite", include="database", file="/etc/tui-backup/app.toml")
@@ -173,22 +173,12 @@ def test_secrets_never_reach_a_hook(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_secrets_of_a_profile(profile_config: Path, tmp_path: Path) -> None:
-    with profile_config.open("a") as f:
-        f.write(f"""
-[[destination]]
-name = "vault"
-type = "restic"
-repository = "{tmp_path / 'repo'}"
-password_env = "MY_VAULT_PASSWORD"
-""")
-    svc = ProfileService.open(config=profile_config)
-    try:
+    add_destination(profile_config, "vault", "restic", repository=tmp_path / "repo", password_env="MY_VAULT_PASSWORD")
+    with open_service(profile_config) as svc:
         policy = Policy(
             name="nightly", destination="vault",
             notify=NotifySpec(urls=("ntfy://example.invalid/topic-token",), ping_url="https://hc.example.invalid/uuid-1"),
         )  # fmt: skip
         secrets = secrets_of(svc, policy)
-    finally:
-        svc.close()
     assert "MY_VAULT_PASSWORD" in secrets.names
     assert {"ntfy://example.invalid/topic-token", "https://hc.example.invalid/uuid-1"} <= secrets.values

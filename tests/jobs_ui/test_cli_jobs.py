@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 from tests.cli.helpers import BIN, assert_error, cli
+from tests.helpers import open_service
 from tui_backup.catalog import jobs as job_rows
-from tui_backup.service import ProfileService
 
 from .helpers import OtherProcessJob
 
@@ -60,11 +60,8 @@ def test_follow_in_process_and_cancel_another_process_job(profile_config: Path) 
         assert job.wait() == "DONE cancelled"
     finally:
         job.kill()
-    svc = ProfileService.open(config=profile_config)
-    try:
+    with open_service(profile_config) as svc:
         assert svc.get_job(job.job_id).status == job_rows.CANCELLED
-    finally:
-        svc.close()
     # A finished job: a clear message, exit 2 (nothing to do).
     assert_error(cli("--config", str(profile_config), "jobs", "cancel", str(job.job_id)), 2,
                  f"job {job.job_id} is not running (it cancelled)")

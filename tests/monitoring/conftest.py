@@ -9,17 +9,13 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import add_destination, append_toml
 from tui_backup import clock
 from tui_backup.catalog import policy_runs as pr
 from tui_backup.catalog.policy_runs import PolicyRun
 from tui_backup.service import ProfileService
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
-
-
-def append(config: Path, text: str) -> None:
-    with open(config, "a", encoding="utf-8") as f:
-        f.write("\n" + text)
 
 
 def policy_toml(name: str = "nightly", destination: str = "usb", **keys: str) -> str:
@@ -30,21 +26,13 @@ def policy_toml(name: str = "nightly", destination: str = "usb", **keys: str) ->
 
 
 @pytest.fixture
-def drive(tmp_path: Path) -> Path:
-    d = tmp_path / "drive"
-    d.mkdir()
-    return d
-
-
-@pytest.fixture
 def with_drive(profile_config: Path, drive: Path) -> Path:
-    append(profile_config, f'[[destination]]\nname = "usb"\ntype = "local"\npath = "{drive}"\n')
-    return profile_config
+    return add_destination(profile_config, "usb", path=drive)
 
 
 def open_with(config: Path, *policies: str) -> ProfileService:
     for p in policies:
-        append(config, p)
+        append_toml(config, p)
     return ProfileService.open(config=config)
 
 

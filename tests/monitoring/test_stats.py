@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from tests.cli.helpers import cli
+from tests.helpers import add_destination, append_toml
+from tests.remote.conftest import password_file
 from tui_backup import clock
 from tui_backup.service import ProfileService
 from tui_backup.service.stats import profile_stats, walk_sizes
-
-from .conftest import append
 
 PASSWORD = "correct horse battery staple"
 
@@ -23,23 +23,15 @@ PASSWORD = "correct horse battery staple"
 @pytest.fixture
 def stats_config(profile_config: Path, app_dir: Path, tmp_path: Path) -> Path:
     (app_dir / "files" / "big.bin").write_bytes(os.urandom(300_000))
-    secrets = tmp_path / "secrets"
-    secrets.mkdir(mode=0o700)
-    pw = secrets / "restic.pw"
-    pw.write_text(PASSWORD + "\n")
-    pw.chmod(0o600)
     (tmp_path / "rsync").mkdir()
     (tmp_path / "repo").mkdir()
     (tmp_path / "copies").mkdir()
-    append(
-        profile_config,
-        f'[[destination]]\nname = "rs"\ntype = "rsync"\npath = "{tmp_path / "rsync"}"\n\n'
-        f'[[destination]]\nname = "vault"\ntype = "restic"\nrepository = "{tmp_path / "repo"}"\n'
-        f'password_file = "{pw}"\nauto_init = true\n\n'
-        f'[[destination]]\nname = "copies"\ntype = "local"\npath = "{tmp_path / "copies"}"\n\n'
-        '[[policy]]\nname = "hourly-rs"\ndestination = "rs"\nevery = "1h"\ninclude = "files"\n',
-    )
-    return profile_config
+    add_destination(profile_config, "rs", "rsync", path=tmp_path / "rsync")
+    add_destination(profile_config, "vault", "restic", repository=tmp_path / "repo",
+                    password_file=password_file(tmp_path, PASSWORD), auto_init=True)
+    add_destination(profile_config, "copies", path=tmp_path / "copies")
+    return append_toml(profile_config,
+                       '[[policy]]\nname = "hourly-rs"\ndestination = "rs"\nevery = "1h"\ninclude = "files"\n')
 
 
 def backup_twice(svc: ProfileService, dest: str) -> None:

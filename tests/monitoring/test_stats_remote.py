@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import add_destination
 from tests.remote.conftest import sshd, sshd_server  # noqa: F401  (fixtures)
 from tests.remote.servers.sshd import SshServer
 from tui_backup.service import ProfileService
 from tui_backup.service.stats import profile_stats
 
-from .conftest import append
 from .test_stats import backup_twice
 
 
@@ -21,11 +21,8 @@ def test_remote_rsync_sizes_through_du(profile_config: Path, app_dir: Path, sshd
                                        tmp_path: Path) -> None:
     (app_dir / "files" / "big.bin").write_bytes(os.urandom(200_000))
     base = tmp_path / "remote-base"
-    append(
-        profile_config,
-        f'[[destination]]\nname = "far"\ntype = "rsync"\npath = "{sshd.user}@{sshd.host}:{base}"\n'
-        f'port = {sshd.port}\nidentity_file = "{sshd.identity_file}"\nknown_hosts_file = "{sshd.known_hosts_file}"\n',
-    )
+    add_destination(profile_config, "far", "rsync", path=f"{sshd.user}@{sshd.host}:{base}", port=sshd.port,
+                    identity_file=sshd.identity_file, known_hosts_file=sshd.known_hosts_file)
     svc = ProfileService.open(config=profile_config)
     backup_twice(svc, "far")
     far = profile_stats(svc).destinations[0]

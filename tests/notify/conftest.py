@@ -8,10 +8,13 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
+
+from tests.helpers import add_destination, append_toml
 
 
 @dataclass(frozen=True)
@@ -88,3 +91,10 @@ def closed_port() -> int:
     port = s.getsockname()[1]
     s.close()
     return int(port)
+
+
+def add_offsite_policy(config: Path, dest: Path, name: str, rest: str) -> None:
+    """A local destination `offsite` at `dest` and a policy `name` backing up to it; `rest` is
+    the policy's other keys, then its sub-tables, as TOML."""
+    add_destination(config, "offsite", path=dest)
+    append_toml(config, f'[[policy]]\nname = "{name}"\ndestination = "offsite"\n{rest}')

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import tomlkit
 
-from tests.notify.conftest import Receiver
+from tests.helpers import open_service
+from tests.notify.conftest import Receiver, add_offsite_policy
 from tui_backup import clock
 from tui_backup.catalog import policy_runs as runs
 from tui_backup.catalog.policy_runs import PolicyRun
@@ -248,25 +249,14 @@ def test_settings_loaded_from_toml(profile_config: Path, tmp_path: Path, receive
     doc["notify"]["urls"] = [f"json://127.0.0.1:{port}/global"]  # type: ignore[index]
     doc["notify"]["on"] = ["failure", "success"]  # type: ignore[index]
     profile_config.write_text(tomlkit.dumps(doc))
-    with profile_config.open("a") as f:
-        f.write(f"""
-[[destination]]
-name = "offsite"
-type = "local"
-path = "{tmp_path / 'dest'}"
-
-[[policy]]
-name = "nightly"
-destination = "offsite"
-frequency = "daily"
+    add_offsite_policy(profile_config, tmp_path / "dest", "nightly", f"""frequency = "daily"
 
 [policy.notify]
 urls = ["form://127.0.0.1:{port}/policy"]
 on = ["failure", "recovery"]
 ping_url = "http://127.0.0.1:{port}/ping/uuid-9"
 """)
-    svc = ProfileService.open(config=profile_config)
-    try:
+    with open_service(profile_config) as svc:
         policy = svc.policy("nightly")
         with clock.pinned(T0):
             notify.after_run(svc, policy, finished(svc, "failed"))
@@ -276,8 +266,6 @@ ping_url = "http://127.0.0.1:{port}/ping/uuid-9"
             assert got == [("/global", "tui-backup: app/nightly succeeded"), ("/policy", "tui-backup: app/nightly recovered")]
         notify.ping(svc, policy, "start", "go")
         assert [r.path for r in receiver.take()] == ["/ping/uuid-9/start"]
-    finally:
-        svc.close()
 
 
 def test_a_policy_run_notifies_and_pings(profile_config: Path, tmp_path: Path, receiver: Receiver) -> None:
@@ -287,17 +275,7 @@ def test_a_policy_run_notifies_and_pings(profile_config: Path, tmp_path: Path, r
     gate = tmp_path / "gate"
     seen = tmp_path / "hook-env.txt"
     (tmp_path / "dest").mkdir()
-    with profile_config.open("a") as f:
-        f.write(f"""
-[[destination]]
-name = "offsite"
-type = "local"
-path = "{tmp_path / 'dest'}"
-
-[[policy]]
-name = "nightly"
-destination = "offsite"
-include = "database"
+    add_offsite_policy(profile_config, tmp_path / "dest", "nightly", f"""include = "database"
 frequency = "daily"
 
 [policy.hooks]
@@ -307,8 +285,7 @@ before = 'env > "{seen}"; test -e "{gate}"'
 urls = ["json://127.0.0.1:{port}/hook-token-555"]
 ping_url = "http://127.0.0.1:{port}/ping/uuid-4"
 """)
-    svc = ProfileService.open(config=profile_config)
-    try:
+    with open_service(profile_config) as svc:
         outcome = svc.run_policy("nightly")
         assert outcome.run.status == "failed"
         reqs = receiver.take()
@@ -326,5 +303,3 @@ ping_url = "http://127.0.0.1:{port}/ping/uuid-4"
         reqs = receiver.take()
         assert [r.path for r in reqs if r.path.startswith("/ping/")] == ["/ping/uuid-4/start", "/ping/uuid-4"]
         assert [r.json()["title"] for r in reqs if r.path == "/hook-token-555"] == ["tui-backup: app/nightly recovered"]
-    finally:
-        svc.close()

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.notify.conftest import Receiver
+from tests.helpers import open_service
+from tests.notify.conftest import Receiver, add_offsite_policy
 from tui_backup import clock
-from tui_backup.service.profile import ProfileService
 
 T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -17,17 +17,7 @@ def test_run_due_notifies_staleness_once_then_recovery(
     profile_config: Path, tmp_path: Path, receiver: Receiver
 ) -> None:
     (tmp_path / "dest").mkdir()
-    with profile_config.open("a") as f:
-        f.write(f"""
-[[destination]]
-name = "offsite"
-type = "local"
-path = "{tmp_path / 'dest'}"
-
-[[policy]]
-name = "weekly"
-destination = "offsite"
-include = "config"
+    add_offsite_policy(profile_config, tmp_path / "dest", "weekly", f"""include = "config"
 every = "7d"
 stale_after = "2h"
 drill_every = "never"
@@ -35,8 +25,7 @@ drill_every = "never"
 [policy.notify]
 urls = ["json://127.0.0.1:{receiver.port}/alerts"]
 """)
-    svc = ProfileService.open(config=profile_config)
-    try:
+    with open_service(profile_config) as svc:
         with clock.pinned(T0):
             assert svc.run_policy("weekly").run.ok
             svc.run_due()
@@ -54,5 +43,3 @@ urls = ["json://127.0.0.1:{receiver.port}/alerts"]
             assert svc.run_policy("weekly").run.ok
             svc.run_due()
         assert [r.json()["title"] for r in receiver.take()] == ["tui-backup: app/weekly recovered"]
-    finally:
-        svc.close()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import open_service
 from tui_backup import clock
 from tui_backup.errors import ConfigError, NotFoundError, UsageError
 from tui_backup.policies.durations import Span
@@ -50,9 +51,8 @@ def commented(usb_config: Path) -> Path:
 
 @pytest.fixture
 def esvc(commented: Path) -> Iterator[ProfileService]:
-    service = ProfileService.open(config=commented)
-    yield service
-    service.close()
+    with open_service(commented) as service:
+        yield service
 
 
 def _outside(text: str, block_start: str, block_end: str) -> tuple[str, str]:

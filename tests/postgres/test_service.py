@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.helpers import assert_error, cli
+from tests.helpers import open_service
 from tests.postgres.conftest import SAMPLE_ROWS, PgDb, assert_no_leak
 from tests.postgres.pgserver import APP_ROLE, free_port
 from tui_backup.config import ConfigDocument
@@ -159,8 +160,7 @@ def _profile_for(url: str, password_file: Path, name: str) -> Path:
 
 def test_unreachable_server_is_one_line_with_a_hint(pg_db: PgDb) -> None:
     profile = _profile_for(f"postgresql://{APP_ROLE}@127.0.0.1:{free_port()}/app", pg_db.password_file, "down")
-    svc = ProfileService.open(config=profile)
-    try:
+    with open_service(profile) as svc:
         with pytest.raises(SnapshotError) as info:
             svc.create_snapshot()
         assert "connection refused" in info.value.message and "\n" not in info.value.message
@@ -168,8 +168,6 @@ def test_unreachable_server_is_one_line_with_a_hint(pg_db: PgDb) -> None:
         assert svc.list_snapshots() == []
         job = svc.list_jobs()[0]
         assert job.status == "failed" and job.error and "connection refused" in job.error
-    finally:
-        svc.close()
 
     result = cli("--config", str(profile), "snapshot", "create")
     assert_error(result, 1, "connection refused", "hint: ")

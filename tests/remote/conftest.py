@@ -6,7 +6,8 @@ fails the tests with what to install (CI installs them). All traffic stays on 12
 - `sshd` (function scope, over one session server): an `SshServer` that is running when the
   test starts (a test may `stop()` it; the next test gets it back).
 - `s3_server`: an `S3Server` (moto) with a bucket; `.env` + `.repository(path)` for restic.
-- `restic_env`: a restic environment with the password in a 0600 `RESTIC_PASSWORD_FILE`.
+- `restic_env`: a restic environment with the password in a 0600 `RESTIC_PASSWORD_FILE`
+  (`password_file(base)` writes one for a `password_file =` key).
 - `restic_template`: a local repository initialised once with the test password; copy it
   (`shutil.copytree`) where a test needs a ready repository without paying for `init`
   (restic's key derivation is calibrated to ~0.5 s per open and ~2 s per init).
@@ -28,6 +29,17 @@ from tests.remote.servers.s3 import S3Server, start_s3
 from tests.remote.servers.sshd import SshServer, start_sshd
 
 RESTIC_TEST_PASSWORD = "remote-test-pw-5821"
+
+
+def password_file(base: Path, password: str = RESTIC_TEST_PASSWORD, name: str = "restic.pw") -> Path:
+    """`base`/secrets/`name` holding `password`: a 0700 dir, a 0600 file (never argv)."""
+    d = base / "secrets"
+    d.mkdir(mode=0o700, exist_ok=True)
+    pw = d / name
+    fd = os.open(pw, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(password + "\n")
+    return pw
 
 
 def need_tool(name: str, package: str) -> str:
@@ -72,12 +84,7 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
 def restic_env(tmp_path: Path) -> dict[str, str]:
     """Environment for restic: password via a 0600 file (never argv), fixed progress rate."""
     need_tool("restic", "restic")
-    secrets = tmp_path / "secrets"
-    secrets.mkdir(mode=0o700)
-    pw = secrets / "restic-password"
-    fd = os.open(pw, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(RESTIC_TEST_PASSWORD + "\n")
+    pw = password_file(tmp_path, name="restic-password")  # apart from a test's own password_file()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RESTIC_", "AWS_"))}
     env.update(RESTIC_PASSWORD_FILE=str(pw), RESTIC_PROGRESS_FPS="10")
     return env

@@ -14,6 +14,7 @@ import pytest
 
 from tests.remote.conftest import (  # noqa: F401  (fixtures re-exported for these tests)
     RESTIC_TEST_PASSWORD,
+    password_file,
     restic_env,
     restic_template,
     s3_server,
@@ -35,16 +36,6 @@ def config_ctx(base: Path, profile: str = "demo") -> DestinationConfigContext:
 
 def make_dest(base: Path, table: Mapping[str, Any], name: str = "vault", profile: str = "demo") -> ResticDestination:
     return from_config(name, {"name": name, "type": "restic", **table}, config_ctx(base, profile))
-
-
-def password_file(base: Path, password: str = RESTIC_TEST_PASSWORD) -> Path:
-    d = base / "secrets"
-    d.mkdir(mode=0o700, exist_ok=True)
-    pw = d / "restic.pw"
-    fd = os.open(pw, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(password + "\n")
-    return pw
 
 
 def make_content(root: Path, big: int = 200_000) -> BackupContent:

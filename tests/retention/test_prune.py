@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.backups.conftest import add_destinations
-from tests.remote.conftest import RESTIC_TEST_PASSWORD
+from tests.helpers import add_destination, append_toml, open_service
+from tests.remote.conftest import password_file
 from tests.remote.servers.sshd import TEST_SSH_OPTIONS, SshServer
 from tui_backup import clock
 from tui_backup.catalog import policy_runs as pr
@@ -37,17 +37,6 @@ NOW = datetime(2026, 3, 11, 12, tzinfo=UTC)
 def policy_block(name: str, destination: str, include: str = "config") -> str:
     return (f'[[policy]]\nname = "{name}"\ndestination = "{destination}"\ninclude = "{include}"\n'
             f'timezone = "UTC"\n\n[policy.retention]\nkeep_daily = 2\nkeep_weekly = 2\n\n')
-
-
-@pytest.fixture
-def drive(tmp_path: Path) -> Path:
-    d = tmp_path / "drive"
-    d.mkdir()
-    return d
-
-
-def open_svc(config: Path) -> ProfileService:
-    return ProfileService.open(config=config)
 
 
 def backups(svc: ProfileService, dest: str, policy: str, include: str = "config", letters: str = "ABCDEF",
@@ -98,13 +87,11 @@ def check_prune(svc: ProfileService, dest: str, policy: str, ids: dict[str, str]
 
 
 def test_local_copies_and_archives(profile_config: Path, drive: Path) -> None:
-    add_destinations(profile_config,
-                     f'[[destination]]\nname = "usb"\ntype = "local"\npath = "{drive}"\n\n'
-                     f'[[destination]]\nname = "tar"\ntype = "local"\npath = "{drive / "t"}"\narchive = true\n\n'
-                     + policy_block("gfs", "usb") + policy_block("gfs-tar", "tar"))
+    add_destination(profile_config, "usb", path=drive)
+    add_destination(profile_config, "tar", path=drive / "t", archive=True)
+    append_toml(profile_config, policy_block("gfs", "usb") + policy_block("gfs-tar", "tar"))
     (drive / "t").mkdir()
-    svc = open_svc(profile_config)
-    try:
+    with open_service(profile_config) as svc:
         with clock.pinned(datetime(2026, 1, 1, tzinfo=UTC)):  # not the policy's: never touched
             manual = svc.run_backup("usb", "config")
         with clock.pinned(datetime(2026, 1, 2, tzinfo=UTC)):
@@ -118,15 +105,12 @@ def test_local_copies_and_archives(profile_config: Path, drive: Path) -> None:
         check_prune(svc, "tar", "gfs-tar", tar_ids, set())
         assert sorted(p.name for p in (drive / "t" / "app").iterdir() if not p.name.startswith(".")) == sorted(
             tar_ids[x] for x in EXPECTED)
-    finally:
-        svc.close()
 
 
 def test_refused_after_a_failed_run_and_newest_never_removed(profile_config: Path, drive: Path) -> None:
-    add_destinations(profile_config, f'[[destination]]\nname = "usb"\ntype = "local"\npath = "{drive}"\n\n'
-                     + policy_block("gfs", "usb"))
-    svc = open_svc(profile_config)
-    try:
+    add_destination(profile_config, "usb", path=drive)
+    append_toml(profile_config, policy_block("gfs", "usb"))
+    with open_service(profile_config) as svc:
         ids = backups(svc, "usb", "gfs")
         run_id = pr.start_run(svc.catalog, "gfs", pr.BACKUP, pr.MANUAL)
         pr.finish_run(svc.catalog, run_id, "failed", error="disk full")
@@ -148,8 +132,6 @@ def test_refused_after_a_failed_run_and_newest_never_removed(profile_config: Pat
         finished = run_job_sync(JobRunner(), JobSpec("prune", "usb", body, lock="usb"))
         assert not finished.ok and "newest" in (finished.error_message or "")
         assert listing(svc, "usb") == set(ids.values())  # checked before anything moved
-    finally:
-        svc.close()
 
 
 def _rsync_points_intact(base: Path, ids: set[str], source: Path) -> None:
@@ -162,10 +144,9 @@ def _rsync_points_intact(base: Path, ids: set[str], source: Path) -> None:
 
 def test_rsync_local(profile_config: Path, drive: Path, app_dir: Path) -> None:
     (app_dir / "files" / "big.bin").write_bytes(os.urandom(100_000))
-    add_destinations(profile_config, f'[[destination]]\nname = "rs"\ntype = "rsync"\npath = "{drive}"\n\n'
-                     + policy_block("gfs", "rs", "files"))
-    svc = open_svc(profile_config)
-    try:
+    add_destination(profile_config, "rs", "rsync", path=drive)
+    append_toml(profile_config, policy_block("gfs", "rs", "files"))
+    with open_service(profile_config) as svc:
         ids = backups(svc, "rs", "gfs", "files")
         # unchanged files are hard links shared by every point
         assert os.stat(drive / ids["F"] / "files" / "files" / "big.bin").st_nlink == len(TIMES)
@@ -173,50 +154,34 @@ def test_rsync_local(profile_config: Path, drive: Path, app_dir: Path) -> None:
         _rsync_points_intact(drive, {ids[x] for x in EXPECTED}, app_dir / "files")
         assert os.stat(drive / ids["F"] / "files" / "files" / "big.bin").st_nlink == len(EXPECTED)
         assert not [p for p in drive.iterdir() if p.name.startswith(".removing-")]
-    finally:
-        svc.close()
 
 
 @pytest.mark.slow
 def test_rsync_over_ssh(profile_config: Path, tmp_path: Path, app_dir: Path, sshd: SshServer) -> None:
     base = tmp_path / "remote base"
-    options = ", ".join(f'"{o}"' for o in TEST_SSH_OPTIONS)
-    add_destinations(
-        profile_config,
-        f'[[destination]]\nname = "far"\ntype = "rsync"\npath = "{sshd.user}@{sshd.host}:{base}"\n'
-        f'port = {sshd.port}\nidentity_file = "{sshd.identity_file}"\nknown_hosts_file = "{sshd.known_hosts_file}"\n'
-        f"ssh_options = [{options}]\n\n" + policy_block("gfs", "far", "files"),
-    )
-    svc = open_svc(profile_config)
-    try:
+    add_destination(profile_config, "far", "rsync", path=f"{sshd.user}@{sshd.host}:{base}", port=sshd.port,
+                    identity_file=sshd.identity_file, known_hosts_file=sshd.known_hosts_file,
+                    ssh_options=list(TEST_SSH_OPTIONS))
+    append_toml(profile_config, policy_block("gfs", "far", "files"))
+    with open_service(profile_config) as svc:
         # fewer runs than elsewhere (each costs a few ssh connections): F daily+weekly, D daily+weekly
         ids = backups(svc, "far", "gfs", "files", letters="BCDF")
         check_prune(svc, "far", "gfs", ids, set(), expected={"D", "F"})
         _rsync_points_intact(base, {ids["D"], ids["F"]}, app_dir / "files")
         assert not [p for p in base.iterdir() if p.name.startswith(".removing-")]
-    finally:
-        svc.close()
 
 
 @pytest.fixture
 def restic_config(profile_config: Path, tmp_path: Path) -> Iterator[Path]:
     (tmp_path / "repo").mkdir()
-    secrets = tmp_path / "secrets"
-    secrets.mkdir(mode=0o700)
-    pw = secrets / "pw"
-    fd = os.open(pw, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(RESTIC_TEST_PASSWORD + "\n")
-    add_destinations(profile_config,
-                     f'[[destination]]\nname = "vault"\ntype = "restic"\nrepository = "{tmp_path / "repo"}"\n'
-                     f'password_file = "{pw}"\nauto_init = true\n\n' + policy_block("gfs", "vault"))
-    yield profile_config
+    add_destination(profile_config, "vault", "restic", repository=tmp_path / "repo",
+                    password_file=password_file(tmp_path), auto_init=True)
+    yield append_toml(profile_config, policy_block("gfs", "vault"))
 
 
 @pytest.mark.slow
 def test_restic(restic_config: Path) -> None:
-    svc = open_svc(restic_config)
-    try:
+    with open_service(restic_config) as svc:
         with clock.pinned(datetime(2026, 1, 1, tzinfo=UTC)):
             manual = svc.run_backup("vault", "config")
         assert manual.ok, manual.error_message
@@ -229,5 +194,3 @@ def test_restic(restic_config: Path) -> None:
         check_prune(svc, "vault", "gfs", ids, {manual_id})
         check = svc.check_destination("vault")
         assert check.ok, check.error_message
-    finally:
-        svc.close()

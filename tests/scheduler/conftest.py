@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import add_destination, append_toml
 from tui_backup import clock
 from tui_backup.catalog import policy_runs as pr
 from tui_backup.service import ProfileService
@@ -35,22 +36,12 @@ def policy_toml(name: str = "nightly", **keys: object) -> str:
 
 
 @pytest.fixture
-def dest_dir(tmp_path: Path) -> Path:
-    d = tmp_path / "drive"
-    d.mkdir()
-    return d
-
-
-@pytest.fixture
-def sched_config(profile_config: Path, dest_dir: Path) -> Path:
-    with open(profile_config, "a", encoding="utf-8") as f:
-        f.write(f'\n[[destination]]\nname = "disk"\ntype = "local"\npath = "{dest_dir}"\n\n')
-    return profile_config
+def sched_config(profile_config: Path, drive: Path) -> Path:
+    return add_destination(profile_config, "disk", path=drive)
 
 
 def write_policies(config: Path, *blocks: str) -> None:
-    with open(config, "a", encoding="utf-8") as f:
-        f.write("\n" + "\n".join(blocks))
+    append_toml(config, "\n".join(blocks))
 
 
 @pytest.fixture

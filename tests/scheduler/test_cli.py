@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.helpers import destination_toml
 from tui_backup import clock
 from tui_backup.catalog import policy_runs as pr
 from tui_backup.cli import app
@@ -26,7 +27,7 @@ def test_run_due_lines_and_exit_codes(sched_config: Path, tmp_path: Path) -> Non
     offline = tmp_path / "unplugged"
     write_policies(
         sched_config,
-        f'[[destination]]\nname = "usb"\ntype = "local"\npath = "{offline}"\n',
+        destination_toml("usb", path=offline),
         policy_toml(),
         policy_toml("to-usb", destination="usb"),
         policy_toml("later", state="paused"),

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from tests.helpers import add_destination
 from tui_backup import clock
 from tui_backup.catalog import policy_runs as pr
 from tui_backup.service import ProfileService, scheduler
@@ -156,11 +157,10 @@ def test_skip_hook_is_not_a_failure(open_svc: Open) -> None:
     assert len(run_at(svc, t0 + timedelta(minutes=5)).items) == 1
 
 
-def test_refused_before_the_job_is_a_failed_run_and_others_go_on(open_svc: Open, dest_dir: Path,
+def test_refused_before_the_job_is_a_failed_run_and_others_go_on(open_svc: Open, drive: Path,
                                                                  tmp_path: Path) -> None:
     offline = tmp_path / "unplugged"
-    with open(svc_config(open_svc), "a", encoding="utf-8") as f:
-        f.write(f'\n[[destination]]\nname = "usb"\ntype = "local"\npath = "{offline}"\n')
+    add_destination(svc_config(open_svc), "usb", path=offline)
     svc = open_svc(policy_toml("a-usb", destination="usb"), policy_toml())
     run_at(svc, paris(2026, 6, 1, 12))
     report = run_at(svc, paris(2026, 6, 2, 3, 1))

@@ -83,7 +83,7 @@ def _wait(what: str, cond: Callable[[], bool], timeout: float = 60.0) -> None:
 
 
 @pytest.mark.slow
-def test_daemon_reloads_on_sighup_and_stops_on_sigterm(sched_config: Path, app_dir: Path, dest_dir: Path) -> None:
+def test_daemon_reloads_on_sighup_and_stops_on_sigterm(sched_config: Path, app_dir: Path, drive: Path) -> None:
     write_policies(sched_config, policy_toml("quick"))
     svc = ProfileService.open(config=sched_config)
     make_due(svc, "quick")
@@ -116,6 +116,6 @@ def test_daemon_reloads_on_sighup_and_stops_on_sigterm(sched_config: Path, app_d
     points = svc.list_restore_points("disk")
     assert [p.id for p in points] == [r.point_id for r in backup_runs(svc, "quick")]
     assert all(p.complete for p in points)
-    assert sorted(p.name for p in (dest_dir / "app").iterdir()) == sorted(p.id for p in points)
+    assert sorted(p.name for p in (drive / "app").iterdir()) == sorted(p.id for p in points)
     print(err)
     svc.close()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import open_service
 from tests.snapshots import dbproc
 from tests.snapshots.conftest import child_snapshot, integrity, logical_dump, temporaries
 from tui_backup.catalog import jobs as job_rows
@@ -55,13 +56,10 @@ def test_killed_at_a_point(svc: ProfileService, profile_config: Path, point: str
     assert integrity(live) == "ok"
     assert logical_dump(live) == before
     # the killed run's job is marked failed by the next process that opens the profile
-    again = ProfileService.open(config=profile_config)
-    try:
+    with open_service(profile_config) as again:
         assert again.list_jobs()[-1].status == job_rows.FAILED
         again.create_snapshot("after the kill")
         assert len(again.list_snapshots()) == len(snaps) + 1
-    finally:
-        again.close()
 
 
 @pytest.mark.slow

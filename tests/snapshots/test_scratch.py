@@ -6,13 +6,13 @@ from __future__ import annotations
 import os
 import signal
 import stat
-from collections.abc import Iterator
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.snapshots.conftest import child_snapshot, temporaries
-from tests.volumes.conftest import IS_ROOT, Mounts
+from tests.volumes.conftest import Mounts, root_mounts  # noqa: F401  (fixture)
 from tui_backup.service import ProfileService
 from tui_backup.service.faults import FAULT_ENV, InjectedFault
 from tui_backup.service.scratch import SCRATCH_ENV, remove_stale_scratch, scratch_dir
@@ -21,24 +21,30 @@ PRIVATE = f"tui-backup-{os.getuid()}"
 
 
 @pytest.fixture
-def tmpfs(tmp_path: Path) -> Iterator[Mounts]:
-    if not IS_ROOT:  # mounting needs root (CI runs as root)
-        pytest.skip("mounting a tmpfs needs root")
-    m = Mounts()
-    try:
-        yield m
-    finally:
-        m.cleanup()
+def tmpfs(root_mounts: Mounts) -> Mounts:  # noqa: F811
+    return root_mounts
+
+
+def _paused_after_dump(config: Path, scratch: Path) -> subprocess.Popen[str]:
+    """A `snapshot create` child with `scratch` as its scratch base, paused once the dump is made."""
+    child = child_snapshot(config, {"TUI_BACKUP_PAUSE": "snapshot.after_dump", SCRATCH_ENV: str(scratch)})
+    assert child.stderr is not None
+    line = child.stderr.readline()
+    assert line.strip() == "PAUSED snapshot.after_dump", line + child.stderr.read()
+    return child
+
+
+def _kill(child: subprocess.Popen[str]) -> None:
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    child.communicate()
 
 
 def test_scratch_copy_on_tmpfs_is_private_and_removed_after_sigkill(
     svc: ProfileService, profile_config: Path, tmpfs: Mounts, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     mnt = tmpfs.mount(tmp_path / "ram", size="128m")
-    child = child_snapshot(profile_config, {"TUI_BACKUP_PAUSE": "snapshot.after_dump", SCRATCH_ENV: str(mnt)})
-    assert child.stderr is not None
-    line = child.stderr.readline()
-    assert line.strip() == "PAUSED snapshot.after_dump", line + child.stderr.read()
+    child = _paused_after_dump(profile_config, mnt)
     private = mnt / PRIVATE
     copies = temporaries(private)
     assert len(copies) == 1 and copies[0].endswith(".db")  # the copy is on the tmpfs ...
@@ -46,9 +52,7 @@ def test_scratch_copy_on_tmpfs_is_private_and_removed_after_sigkill(
     assert stat.S_IMODE((private / copies[0]).stat().st_mode) == 0o600
     snapdir = svc.paths.snapshots_dir
     assert [n for n in temporaries(snapdir) if n.endswith(".db")] == []  # ... not in the snapshots dir
-    child.send_signal(signal.SIGKILL)
-    child.wait()
-    child.communicate()
+    _kill(child)
     assert temporaries(private) == copies  # a dead run's copy stays until the next run
 
     monkeypatch.setenv(SCRATCH_ENV, str(mnt))
@@ -77,16 +81,11 @@ def test_too_small_tmpfs_falls_back_to_the_snapshots_dir(
 ) -> None:
     # 32 MB cannot hold the copy plus the margin (at least 64 MB): the tmpfs is never filled
     mnt = tmpfs.mount(tmp_path / "ram", size="32m")
-    child = child_snapshot(profile_config, {"TUI_BACKUP_PAUSE": "snapshot.after_dump", SCRATCH_ENV: str(mnt)})
-    assert child.stderr is not None
-    line = child.stderr.readline()
-    assert line.strip() == "PAUSED snapshot.after_dump", line + child.stderr.read()
+    child = _paused_after_dump(profile_config, mnt)
     assert list(mnt.iterdir()) == []  # not even our private directory
     snapdir = svc.paths.snapshots_dir
     assert len([n for n in temporaries(snapdir) if n.endswith(".db")]) == 1  # the copy went here
-    child.send_signal(signal.SIGKILL)
-    child.wait()
-    child.communicate()
+    _kill(child)
     monkeypatch.setenv(SCRATCH_ENV, str(mnt))
     rec = svc.create_snapshot("on disk")
     assert svc.verify_snapshot(rec.id).ok

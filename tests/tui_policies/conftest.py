@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import append_toml, open_service
 from tests.tui.conftest import FIXED_NOW, RecordingApp, fixed_clock, utc_tz  # noqa: F401 (a fixture)
 from tests.tui_destinations.conftest import add_destination
 from tui_backup import clock
@@ -38,8 +39,7 @@ keep_weekly = 12
 
 
 def add_policies(config: Path) -> None:
-    with open(config, "a", encoding="utf-8") as f:
-        f.write(POLICIES)
+    append_toml(config, POLICIES)
 
 
 @pytest.fixture
@@ -47,13 +47,6 @@ def pinned_clock() -> Iterator[None]:
     """The tool's clock (next runs, ages, run times) is the app's: FIXED_NOW."""
     with clock.pinned(FIXED_NOW):
         yield
-
-
-@pytest.fixture
-def drive(tmp_path: Path) -> Path:
-    d = tmp_path / "drive"
-    d.mkdir()
-    return d
 
 
 @pytest.fixture
@@ -65,9 +58,8 @@ def policy_config(profile_config: Path, drive: Path) -> Path:
 
 @pytest.fixture
 def policy_service(policy_config: Path, pinned_clock: None) -> Iterator[ProfileService]:
-    service = ProfileService.open(config=policy_config, interface="tui")
-    yield service
-    service.close()
+    with open_service(policy_config, interface="tui") as service:
+        yield service
 
 
 @pytest.fixture

@@ -54,6 +54,19 @@ def mounts() -> Iterator[Mounts | None]:
 
 
 @pytest.fixture
+def root_mounts() -> Iterator[Mounts]:
+    """Mounts for a test that needs a real one (e.g. a small tmpfs): mounting needs root, which
+    CI has; elsewhere the test is skipped."""
+    if not IS_ROOT:
+        pytest.skip("mounting a tmpfs needs root")
+    m = Mounts()
+    try:
+        yield m
+    finally:
+        m.cleanup()
+
+
+@pytest.fixture
 def make_profile(app_dir: Path, tmp_path: Path) -> Callable[[Path], Config]:
     """A profile over `app_dir` whose snapshots go to the given directory."""
 

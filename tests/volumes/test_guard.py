@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from tests.cli.helpers import assert_error, cli
+from tests.helpers import open_service
 from tests.volumes.conftest import Mounts
 from tui_backup.config.models import Config
 from tui_backup.errors import VolumeError
-from tui_backup.service import ProfileService
 from tui_backup.service.volumes import MARKER_NAME, VolumeState
 
 ProfileMaker = Callable[[Path], Config]
@@ -22,13 +22,10 @@ ProfileMaker = Callable[[Path], Config]
 
 def first_use(config: Config) -> str:
     """Use the snapshots volume once, as the first snapshot does: it gets its marker."""
-    svc = ProfileService.open(config=config.file, check_paths=False)
-    try:
+    with open_service(config.file, check_paths=False) as svc:
         svc.guard.require(svc.volume("snapshots"))
         marker = json.loads((svc.paths.snapshots_dir / MARKER_NAME).read_text())
         return str(marker["id"])
-    finally:
-        svc.close()
 
 
 def volume_states(config: Config) -> dict[str, str]:
@@ -38,11 +35,8 @@ def volume_states(config: Config) -> dict[str, str]:
 
 
 def snapshot_count(config: Config) -> int:
-    svc = ProfileService.open(config=config.file, check_paths=False)
-    try:
+    with open_service(config.file, check_paths=False) as svc:
         return int(svc.catalog.conn.execute("SELECT COUNT(*) FROM snapshots").fetchone()[0])
-    finally:
-        svc.close()
 
 
 def test_marker_is_written_on_first_use(make_profile: ProfileMaker, tmp_path: Path) -> None:
@@ -79,13 +73,10 @@ def test_unplugged_drive_is_offline_and_nothing_is_written(
     assert list(drive.iterdir()) == []  # nothing was written to the empty mount point
     assert snapshot_count(config) == 0
 
-    svc = ProfileService.open(config=config.file, check_paths=False)
-    try:
+    with open_service(config.file, check_paths=False) as svc:
         with pytest.raises(VolumeError) as err:
             svc.guard.require(svc.volume("snapshots"))
         assert err.value.state == VolumeState.OFFLINE
-    finally:
-        svc.close()
     assert list(drive.iterdir()) == []
 
 

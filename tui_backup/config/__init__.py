@@ -1,6 +1,7 @@
 """Profiles and their TOML config (read and written with tomlkit)."""
 
-from tui_backup.config._edit import ConfigDocument, coerce_value
+from typing import TYPE_CHECKING, Any
+
 from tui_backup.config._load import load_config, parse_database_url
 from tui_backup.config._schema import SECTIONS, Key, Section
 from tui_backup.config._template import render_config
@@ -13,6 +14,19 @@ from tui_backup.config.locations import (
     user_themes_dir,
 )
 from tui_backup.config.models import Config, DatabaseSource
+
+if TYPE_CHECKING:
+    from tui_backup.config._edit import ConfigDocument, coerce_value
+
+
+def __getattr__(name: str) -> Any:
+    # The editing side (tomlkit's document model) loads only when something edits: every
+    # one-shot command reads the config, few write it.
+    if name in ("ConfigDocument", "coerce_value"):
+        from tui_backup.config import _edit
+
+        return getattr(_edit, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "SECTIONS",

@@ -167,7 +167,7 @@ class _Validator:
     def check_value(self, sect: str, k: Key, value: Any) -> Any:
         def wrong(expected: str) -> ConfigError:
             return self.error(
-                f"must be {expected}, not {_describe(value)}", sect, k.name, hint=f"{k.name}: {k.help}"
+                f"must be {expected}, not {describe_value(value)}", sect, k.name, hint=f"{k.name}: {k.help}"
             )
 
         if k.type in ("str", "path", "db_url", "choice"):
@@ -401,7 +401,9 @@ def _array_lines(text: str, name: str) -> list[int]:
     return [i + 1 for i, line in enumerate(text.splitlines()) if pat.match(line)]
 
 
-def _describe(value: Any) -> str:
+def describe_value(value: Any) -> str:
+    """A value's TOML type for error messages ("a string", "a table"), shared with the
+    [[policy]] parser (tui_backup.policies._parse)."""
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, int):

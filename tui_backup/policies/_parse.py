@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
+from tui_backup.config._load import describe_value
 from tui_backup.config._schema import Key
 from tui_backup.config.locations import PROFILE_NAME_RE
 from tui_backup.config.models import DestinationConfig
@@ -247,7 +248,7 @@ class _Parser:
                             f"[[destination]] names: {names}; or describe it inline in a [policy.destination] table")
             return raw, None
         if not isinstance(raw, dict):
-            raise v.err(["destination"], f"must be a destination name or a table, not {_describe(raw)}",
+            raise v.err(["destination"], f"must be a destination name or a table, not {describe_value(raw)}",
                         'e.g. destination = "usb"')
         if name in self.destinations:
             raise v.err(["destination"], f"the inline destination would be named {name!r}, like a [[destination]]",
@@ -325,7 +326,7 @@ class _Parser:
         if raw is None:
             return RetentionSpec()
         if not isinstance(raw, dict):
-            raise v.err(["retention"], f"must be a table, not {_describe(raw)}",
+            raise v.err(["retention"], f"must be a table, not {describe_value(raw)}",
                         "write it as a [policy.retention] section")
         v.known(raw, RETENTION_KEYS, ["retention"])
         return RetentionSpec(**{k.name: v.get(raw, RETENTION_KEYS, k.name, ["retention"]) for k in RETENTION_KEYS})
@@ -334,7 +335,7 @@ class _Parser:
         if raw is None:
             return Hooks()
         if not isinstance(raw, dict):
-            raise v.err(["hooks"], f"must be a table, not {_describe(raw)}", "write it as a [policy.hooks] section")
+            raise v.err(["hooks"], f"must be a table, not {describe_value(raw)}", "write it as a [policy.hooks] section")
         v.known(raw, HOOKS_KEYS, ["hooks"])
         return Hooks(**{k.name: self.hook_list(v, raw.get(k.name), ["hooks", k.name]) for k in HOOKS_KEYS})
 
@@ -368,13 +369,13 @@ class _Parser:
             return ("sh", "-c", raw), True
         if isinstance(raw, list) and raw and all(isinstance(x, str) and x and "\x00" not in x for x in raw):
             return tuple(raw), False
-        raise v.err(path, f"must be a command, not {_describe(raw)}", hint)
+        raise v.err(path, f"must be a command, not {describe_value(raw)}", hint)
 
     def notify(self, v: _Values, raw: Any, path: list[str]) -> NotifySpec:
         if raw is None:
             return NotifySpec()
         if not isinstance(raw, dict):
-            raise v.err(path, f"must be a table, not {_describe(raw)}", "write it as a [policy.notify] section")
+            raise v.err(path, f"must be a table, not {describe_value(raw)}", "write it as a [policy.notify] section")
         v.known(raw, NOTIFY_KEYS, path)
         urls = v.get(raw, NOTIFY_KEYS, "urls", path)
         on = v.get(raw, NOTIFY_KEYS, "on", path)
@@ -410,7 +411,7 @@ class _Values:
 
     def check(self, value: Any, k: Key, path: list[str]) -> Any:
         def wrong(expected: str) -> ConfigError:
-            return self.err(path, f"must be {expected}, not {_describe(value)}", k.help)
+            return self.err(path, f"must be {expected}, not {describe_value(value)}", k.help)
 
         if k.type in ("str", "choice", "interval", "span"):
             if not isinstance(value, str):
@@ -488,19 +489,3 @@ def _check_zone(v: _Values, zone: str) -> None:
     except Exception:  # ZoneInfoNotFoundError, ValueError for malformed names, OSError
         raise v.err(["timezone"], f"unknown time zone {zone!r}",
                     'use an IANA name such as "Europe/Paris" or "UTC"') from None
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a table"
-    return type(value).__name__

@@ -139,6 +139,17 @@ def resolve_wall(wall: datetime, zone: tzinfo) -> datetime:
 # ---- schedules ----
 
 
+def _interval_slot_at_or_before(t: datetime, step: int) -> datetime:
+    """The latest `every` slot (EPOCH + k * step) at or before `t`; the next one is a step on."""
+    out = EPOCH + timedelta(seconds=int((t - EPOCH).total_seconds() // step) * step)
+    # float rounding on huge timestamps can land a step off either way
+    while out > t:
+        out -= timedelta(seconds=step)
+    while out + timedelta(seconds=step) <= t:
+        out += timedelta(seconds=step)
+    return out
+
+
 class Schedule:
     """The slots of one schedule. Times in and out are aware (any zone in, UTC out)."""
 
@@ -157,12 +168,7 @@ class Schedule:
         if spec.manual:
             return None
         if spec.every is not None:
-            step = spec.every.seconds
-            k = int((t - EPOCH).total_seconds() // step) + 1
-            out = EPOCH + timedelta(seconds=k * step)
-            while out <= t:  # float rounding on huge timestamps
-                out += timedelta(seconds=step)
-            return out
+            return _interval_slot_at_or_before(t, spec.every.seconds) + timedelta(seconds=spec.every.seconds)
         if spec.cron is not None:
             return self._cron_next(t)
         local = t.astimezone(self.zone).replace(tzinfo=None)
@@ -179,12 +185,7 @@ class Schedule:
         if spec.manual:
             return None
         if spec.every is not None:
-            step = spec.every.seconds
-            k = int((t - EPOCH).total_seconds() // step)
-            out = EPOCH + timedelta(seconds=k * step)
-            while out > t:
-                out -= timedelta(seconds=step)
-            return out
+            return _interval_slot_at_or_before(t, spec.every.seconds)
         if spec.cron is not None:
             return self._cron_at_or_before(t)
         local = t.astimezone(self.zone).replace(tzinfo=None)

@@ -38,7 +38,6 @@ import contextlib
 import functools
 import json
 import os
-import secrets
 import shutil
 import time
 from collections.abc import Callable, Iterable
@@ -57,15 +56,15 @@ from tui_backup.errors import (
     TuiBackupError,
     UsageError,
 )
-from tui_backup.fsutil import make_private_dir, pid_alive, temp_path_for
+from tui_backup.fsutil import make_private_dir, temp_path_for
 from tui_backup.jobs.events import Finished, Progress, no_progress
 from tui_backup.jobs.runner import JobContext, JobRunner, JobSpec, Subscriber, run_job_sync
 from tui_backup.service.artifacts import ChecksumMismatch, decompress_file
 from tui_backup.service.faults import checkpoint
 from tui_backup.service.restore import SAFETY_COMPRESSION_LEVEL, TableChange, _verify_live
 from tui_backup.service.snapshots import Stopper, require_volumes, stage_snapshot
+from tui_backup.service.staging import drop_staging, new_staging, remove_stale_staging
 from tui_backup.service.tree_swap import (
-    STAGING_PREFIX,
     TreeSwap,
     Unit,
     copy_entry,
@@ -81,7 +80,6 @@ if TYPE_CHECKING:
     from tui_backup.service.snapshots import StagedSnapshot
 
 T = TypeVar("T")
-STAGING_REGISTRY = "staging"  # in the state dir: one symlink per staging dir in use
 CORRUPT_HINT = "nothing was changed; pick another restore point (`tui-backup backup list DEST`)"
 
 
@@ -242,46 +240,6 @@ def _fetch_paths(scope: RestoreScope, foreign: bool) -> tuple[str, ...] | None:
 # ---- the work ----
 
 
-def _new_staging(svc: ProfileService, parent: Path) -> Path:
-    """A private staging dir in `parent`, registered first (a kill right after the mkdir
-    still leaves it findable)."""
-    registry = make_private_dir(svc.paths.state_dir / STAGING_REGISTRY)
-    path = parent / f"{STAGING_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
-    (registry / path.name).symlink_to(path)
-    path.mkdir(mode=0o700)
-    return path
-
-
-def _drop_staging(svc: ProfileService, path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
-    with contextlib.suppress(FileNotFoundError):
-        (svc.paths.state_dir / STAGING_REGISTRY / path.name).unlink()
-
-
-def _staging_pid(name: str) -> int | None:
-    head = name[len(STAGING_PREFIX) :].split("-", 1)[0] if name.startswith(STAGING_PREFIX) else ""
-    return int(head) if head.isdigit() else None
-
-
-def remove_stale_staging(svc: ProfileService) -> list[Path]:
-    """Remove the staging dirs of restores whose process is gone (e.g. SIGKILLed mid-fetch)."""
-    registry = svc.paths.state_dir / STAGING_REGISTRY
-    removed: list[Path] = []
-    if not registry.is_dir():
-        return removed
-    for entry in registry.iterdir():
-        pid = _staging_pid(entry.name)
-        if pid is None or pid == os.getpid() or pid_alive(pid) or not entry.is_symlink():
-            continue
-        target = Path(os.readlink(entry))
-        # only what the registry says we made: that exact name, a real directory
-        if target.name == entry.name and target.is_dir() and not target.is_symlink():
-            shutil.rmtree(target, ignore_errors=True)
-            removed.append(target)
-        entry.unlink(missing_ok=True)
-    return removed
-
-
 @dataclass
 class _Fetched:
     point: RestorePoint
@@ -341,7 +299,7 @@ class _Restore:
         ctx.progress(Progress("listing", None, message=f"finding {self.wanted} at {self.dest.name}"))
         point = _pick_point(await self.dest.list_points(ctx), self.wanted, self.dest.name)
         ctx.log(f"restore point {point.id} ({point.type}, {point.created_at})")
-        staging = _new_staging(self.svc, self.staging_parent())
+        staging = new_staging(self.svc, self.staging_parent())
         try:
             ctx.progress(Progress("fetching", None, message=f"fetching {point.id}"))
             paths = _fetch_paths(self.scope, point.foreign)
@@ -353,7 +311,7 @@ class _Restore:
             await ctx.in_thread(self.check, ctx, fetched, paths)
             return fetched
         except BaseException:
-            _drop_staging(self.svc, staging)
+            drop_staging(self.svc, staging)
             raise
 
     async def _concrete(
@@ -602,7 +560,7 @@ class _Restore:
         if same_filesystem(staged, unit.root.parent):
             return staged
         # Another filesystem: copy it next to the source first, so the swap stays renames.
-        second = _new_staging(self.svc, unit.root.parent)
+        second = new_staging(self.svc, unit.root.parent)
         f.extra_dirs.append(second)
         copy_entry(staged, second / unit.rel)
         ctx.thread_log(f"copied {unit.rel} to {second} (another filesystem)")
@@ -730,9 +688,9 @@ async def _past_cancel(ctx: JobContext, fn: Callable[..., T], *args: Any) -> T:
 
 
 def _cleanup(svc: ProfileService, f: _Fetched) -> None:
-    _drop_staging(svc, f.staging)
+    drop_staging(svc, f.staging)
     for d in f.extra_dirs:
-        _drop_staging(svc, d)
+        drop_staging(svc, d)
     if f.db_raw is not None:
         with contextlib.suppress(FileNotFoundError):
             f.db_raw.unlink()

@@ -46,9 +46,9 @@ from tui_backup.fsutil import atomic_write_text
 from tui_backup.jobs.errors import ErrorKind, JobError, describe
 from tui_backup.jobs.events import Finished, Progress
 from tui_backup.jobs.runner import JobContext, JobRunner, JobSpec, Subscriber, run_job_sync
-from tui_backup.service.backup_restore import remove_stale_staging
 from tui_backup.service.faults import checkpoint
 from tui_backup.service.hash_cache import CACHE_NAME, HashCache, stamp_of
+from tui_backup.service.staging import remove_stale_staging
 
 if TYPE_CHECKING:
     from tui_backup.service.profile import ProfileService

@@ -8,13 +8,14 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui_backup.destinations.base import BACKUP_TYPES
 from tui_backup.service.backup_restore import BackupRestorePlan
+from tui_backup.tui.screens._dialog import PlanScreen, dialog_css
 
 TYPE_HELP = {
     "full": "database snapshot + files + config files",
@@ -24,37 +25,11 @@ TYPE_HELP = {
 }
 PLAN_LINES = 5  # first paths shown per kind of change
 
-DIALOG_CSS = """
-{name} {{
-    align: center middle;
-}}
-{name} > #dialog {{
-    width: 70;
-    max-width: 100%;
-    height: auto;
-    max-height: 100%;
-    padding: 0 1;
-    border: thick {border};
-    background: $surface;
-}}
-{name} #title {{
-    text-style: bold;
-    width: 100%;
-}}
-{name} #buttons {{
-    height: auto;
-    align-horizontal: right;
-}}
-{name} Button {{
-    margin-left: 2;
-}}
-"""
-
 
 class BackupTypeScreen(ModalScreen[str | None]):
     """Pick what to back up; dismissed with the type, or None (Escape)."""
 
-    DEFAULT_CSS = DIALOG_CSS.format(name="BackupTypeScreen", border="$accent") + """
+    DEFAULT_CSS = dialog_css("BackupTypeScreen", border="$accent", width=70) + """
     BackupTypeScreen OptionList {
         height: auto;
         max-height: 8;
@@ -85,7 +60,7 @@ class RestoreTargetScreen(ModalScreen[Path | None | bool]):
     """Where to restore: in place (empty input: dismissed with True) or into a directory
     (dismissed with its Path); Escape dismisses with False."""
 
-    DEFAULT_CSS = DIALOG_CSS.format(name="RestoreTargetScreen", border="$warning") + """
+    DEFAULT_CSS = dialog_css("RestoreTargetScreen", border="$warning", width=70) + """
     RestoreTargetScreen Input {
         margin: 1 0 0 0;
     }
@@ -146,10 +121,10 @@ def render_backup_plan(plan: BackupRestorePlan) -> RenderableType:
     return Group(*parts)
 
 
-class BackupRestorePlanScreen(ModalScreen[bool]):
-    """Shows the dry run; dismissed with True to go on to the confirmation."""
+class BackupRestorePlanScreen(PlanScreen[BackupRestorePlan]):
+    """A backup restore's dry run; dismissed with True to go on to the confirmation."""
 
-    DEFAULT_CSS = DIALOG_CSS.format(name="BackupRestorePlanScreen", border="$warning") + """
+    DEFAULT_CSS = dialog_css("BackupRestorePlanScreen", border="$warning", width=70) + """
     BackupRestorePlanScreen #plan {
         height: auto;
         max-height: 15;
@@ -161,27 +136,5 @@ class BackupRestorePlanScreen(ModalScreen[bool]):
         Binding("c,y", "proceed", "Continue", id="backup_plan.continue"),
     ]
 
-    def __init__(self, plan: BackupRestorePlan) -> None:
-        super().__init__()
-        self.plan = plan
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
-            yield Label("Restore — dry run (nothing has changed yet)", id="title")
-            with VerticalScroll(id="plan"):
-                yield Static(render_backup_plan(self.plan))
-            with Horizontal(id="buttons"):
-                yield Button("Cancel (Esc)", id="cancel")
-                yield Button("Continue… (c)", id="continue", variant="warning")
-
-    def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "continue")
-
-    def action_proceed(self) -> None:
-        self.dismiss(True)
-
-    def action_cancel(self) -> None:
-        self.dismiss(False)
+    def plan_view(self) -> RenderableType:
+        return render_backup_plan(self.plan)

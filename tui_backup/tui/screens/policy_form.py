@@ -23,6 +23,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from tui_backup.destinations.base import BACKUP_TYPES
 from tui_backup.errors import TuiBackupError
 from tui_backup.policies.model import FREQUENCIES, WEEKDAYS, Policy
+from tui_backup.tui.screens._dialog import dialog_css
 
 if TYPE_CHECKING:
     from tui_backup.service.policy_edit import PolicyChange
@@ -188,23 +189,7 @@ class FormRejected(Message):
 class PolicyFormScreen(ModalScreen["PolicyChange | None"]):
     """Dismissed with the saved PolicyChange, or None (Escape, Cancel)."""
 
-    DEFAULT_CSS = """
-    PolicyFormScreen {
-        align: center middle;
-    }
-    PolicyFormScreen > #dialog {
-        width: 72;
-        max-width: 100%;
-        height: auto;
-        max-height: 100%;
-        padding: 0 1;
-        border: thick $accent;
-        background: $surface;
-    }
-    PolicyFormScreen #title {
-        text-style: bold;
-        width: 100%;
-    }
+    DEFAULT_CSS = dialog_css("PolicyFormScreen", border="$accent", width=72) + """
     PolicyFormScreen #fields {
         height: auto;
         max-height: 16;
@@ -223,13 +208,6 @@ class PolicyFormScreen(ModalScreen["PolicyChange | None"]):
         color: $error;
         text-style: bold;
         height: auto;
-    }
-    PolicyFormScreen #buttons {
-        height: auto;
-        align-horizontal: right;
-    }
-    PolicyFormScreen Button {
-        margin-left: 2;
     }
     """
 

@@ -13,39 +13,12 @@ from textual.widgets import Button, DataTable, Label, Static
 from tui_backup import clock as tool_clock
 from tui_backup.destinations.base import RestorePoint
 from tui_backup.tui.formatting import Clock, short_time, utc_clock
-from tui_backup.tui.widgets.destinations import FixedColumnTable, RestorePointTable, selected_key
+from tui_backup.tui.screens._dialog import dialog_css
+from tui_backup.tui.widgets._operations import selected_key
+from tui_backup.tui.widgets.destinations import FixedColumnTable, RestorePointTable
 
 if TYPE_CHECKING:
     from tui_backup.service.prune import PrunePlan
-
-DIALOG_CSS = """
-{name} {{
-    align: center middle;
-}}
-{name} > #dialog {{
-    width: 78;
-    max-width: 100%;
-    height: auto;
-    max-height: 100%;
-    padding: 0 1;
-    border: thick {border};
-    background: $surface;
-}}
-{name} #title {{
-    text-style: bold;
-    width: 100%;
-}}
-{name} #note {{
-    color: $text-muted;
-}}
-{name} #buttons {{
-    height: auto;
-    align-horizontal: right;
-}}
-{name} Button {{
-    margin-left: 2;
-}}
-"""
 
 
 class DecisionTable(FixedColumnTable):
@@ -76,7 +49,7 @@ def _removals(plan: PrunePlan) -> int:
 class PrunePreviewScreen(ModalScreen[bool]):
     """The prune plan (nothing removed yet); dismissed with True to go on and prune."""
 
-    DEFAULT_CSS = DIALOG_CSS.format(name="PrunePreviewScreen", border="$warning")
+    DEFAULT_CSS = dialog_css("PrunePreviewScreen", border="$warning", width=78, muted_note=True)
 
     BINDINGS = [
         Binding("escape,n", "cancel", "Close", id="prune_preview.cancel"),
@@ -121,7 +94,7 @@ class PrunePreviewScreen(ModalScreen[bool]):
 class PolicyPointsScreen(ModalScreen[str | None]):
     """A policy's restore points, newest first; dismissed with the point to restore, or None."""
 
-    DEFAULT_CSS = DIALOG_CSS.format(name="PolicyPointsScreen", border="$accent") + """
+    DEFAULT_CSS = dialog_css("PolicyPointsScreen", border="$accent", width=78, muted_note=True) + """
     PolicyPointsScreen RestorePointTable {
         height: auto;
         max-height: 14;

@@ -5,14 +5,11 @@ from __future__ import annotations
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Static
 
 from tui_backup.service.restore import RestorePlan
 from tui_backup.tui.formatting import display_path, human_bytes, local_time
+from tui_backup.tui.screens._dialog import PlanScreen, dialog_css
 
 
 def _count(n: int | None) -> str:
@@ -65,39 +62,13 @@ def render_plan(plan: RestorePlan) -> RenderableType:
     return Group(*parts)
 
 
-class RestorePlanScreen(ModalScreen[bool]):
-    """Shows the dry run; dismissed with True to go on to the confirmation."""
+class RestorePlanScreen(PlanScreen[RestorePlan]):
+    """A snapshot restore's dry run; dismissed with True to go on to the confirmation."""
 
-    DEFAULT_CSS = """
-    RestorePlanScreen {
-        align: center middle;
-    }
-    RestorePlanScreen > #dialog {
-        width: 76;
-        max-width: 100%;
-        height: auto;
-        max-height: 100%;
-        padding: 0 1;
-        border: thick $warning;
-        background: $surface;
-    }
-    RestorePlanScreen #title {
-        text-style: bold;
-        width: 100%;
-    }
+    DEFAULT_CSS = dialog_css("RestorePlanScreen", border="$warning", width=76, muted_note=True) + """
     RestorePlanScreen #plan {
         height: auto;
         max-height: 14;
-    }
-    RestorePlanScreen #note {
-        color: $text-muted;
-    }
-    RestorePlanScreen #buttons {
-        height: auto;
-        align-horizontal: right;
-    }
-    RestorePlanScreen Button {
-        margin-left: 2;
     }
     """
 
@@ -106,33 +77,10 @@ class RestorePlanScreen(ModalScreen[bool]):
         Binding("c,y", "proceed", "Continue", id="restore_plan.continue"),
     ]
 
-    def __init__(self, plan: RestorePlan) -> None:
-        super().__init__()
-        self.plan = plan
+    def plan_view(self) -> RenderableType:
+        return render_plan(self.plan)
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
-            yield Label("Restore — dry run (nothing has changed yet)", id="title")
-            with VerticalScroll(id="plan"):
-                yield Static(render_plan(self.plan))
-            yield Static(
-                "A safety snapshot of the live database is taken first; any failure rolls back."
-                if self.plan.in_place
-                else "The live database is not touched.",
-                id="note",
-            )
-            with Horizontal(id="buttons"):
-                yield Button("Cancel (Esc)", id="cancel")
-                yield Button("Continue… (c)", id="continue", variant="warning")
-
-    def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "continue")
-
-    def action_proceed(self) -> None:
-        self.dismiss(True)
-
-    def action_cancel(self) -> None:
-        self.dismiss(False)
+    def footnote(self) -> str | None:
+        if self.plan.in_place:
+            return "A safety snapshot of the live database is taken first; any failure rolls back."
+        return "The live database is not touched."

@@ -13,37 +13,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.coordinate import Coordinate
+from textual.containers import Horizontal
 from textual.message import Message
-from textual.notifications import SeverityLevel
-from textual.reactive import reactive
 from textual.widgets import DataTable, Label, ProgressBar
-from textual.worker import Worker, WorkerState
 
 from tui_backup.destinations.base import RestorePoint
 from tui_backup.errors import TuiBackupError
-from tui_backup.jobs.events import Event, Finished, Progress
+from tui_backup.jobs.events import Finished
 from tui_backup.jobs.runner import Subscriber
 from tui_backup.service.backup_restore import BackupRestorePlan, BackupRestoreResult
-from tui_backup.service.profile import ProfileService
 from tui_backup.tui.formatting import Clock, display_path, human_bytes, short_time, utc_clock
-from tui_backup.tui.messages import DataChanged, OperationFailed, OperationProgress
-from tui_backup.tui.progress import ProgressRelay
+from tui_backup.tui.messages import DataChanged
 from tui_backup.tui.screens import ConfirmScreen
 from tui_backup.tui.screens.backup_screens import (
     BackupRestorePlanScreen,
     BackupTypeScreen,
     RestoreTargetScreen,
 )
-from tui_backup.tui.widgets.jobs import JobsPane
-
-T = TypeVar("T")
+from tui_backup.tui.widgets._operations import JobTracker, OperationPane, selected_key
 
 OP_GROUP = "destination-op"
 LOAD_GROUP = "destination-load"
@@ -93,29 +84,7 @@ class BackupRestored(Message):
         self.result = result
 
 
-class JobTracker:
-    """A runner subscriber: relays progress to this pane and remembers the job's end."""
-
-    def __init__(self, relay: ProgressRelay) -> None:
-        self.relay = relay
-        self.finished: Finished | None = None
-
-    def __call__(self, event: Event) -> None:
-        if isinstance(event, Progress):
-            self.relay(event)
-        elif isinstance(event, Finished):
-            self.finished = event
-
-
 # ---- tables ----
-
-
-def selected_key(table: DataTable[str]) -> str | None:
-    if table.row_count == 0:
-        return None
-    row = min(max(table.cursor_row, 0), table.row_count - 1)
-    value = table.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value
-    return str(value) if value is not None else None
 
 
 class FixedColumnTable(DataTable[str]):
@@ -197,7 +166,7 @@ class RestorePointTable(FixedColumnTable):
 # ---- the pane ----
 
 
-class DestinationsPane(Vertical):
+class DestinationsPane(OperationPane[DestinationRow]):
     """Keyboard-first: b back up, r restore the selected point, k check, i init, Tab switches
     between the destinations and their restore points."""
 
@@ -242,16 +211,11 @@ class DestinationsPane(Vertical):
         Binding("i", "init", "Init", id="destination.init"),
     ]
 
-    busy: reactive[str | None] = reactive(None)
-    """What the running operation is doing (None when idle)."""
-
-    def __init__(self, service: ProfileService, *, clock: Clock = utc_clock, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.service = service
-        self.clock = clock
-        self.rows: list[DestinationRow] = []
-        self._last_result = ""
-        self.last_progress: Progress | None = None
+    OP_GROUP = OP_GROUP
+    LOAD_ACTION = LOAD_ACTION
+    ACTIVITY_LABEL = "#dest-activity-label"
+    PROGRESS_BAR = "#dest-progress"
+    NO_ROW = "No destination: add a [[destination]] block to the profile's config."
 
     def compose(self) -> ComposeResult:
         yield Label("Destinations", classes="section")
@@ -278,61 +242,12 @@ class DestinationsPane(Vertical):
     def focus_table(self) -> None:
         self.table.focus()
 
-    def _say(self, text: str, *, title: str = "", severity: SeverityLevel = "information", timeout: float | None = None) -> None:
-        self.app.notify(text, title=title, severity=severity, timeout=timeout, markup=False)
-
-    def _selected(self) -> DestinationRow | None:
-        name = self.table.selected_name
-        row = next((r for r in self.rows if r.name == name), None)
-        if row is None:
-            self._say("No destination: add a [[destination]] block to the profile's config.", severity="warning")
-        return row
-
-    def _start(self, what: str) -> bool:
-        """Claim the pane for one operation (False, said, if another one runs)."""
-        if self.busy is not None:
-            self._say(f"Wait: {self.busy.lower()} is still running.", severity="warning")
-            return False
-        self.last_progress = None
-        self.busy = what
-        return True
-
-    def _subscribers(self, action: str) -> tuple[JobTracker, list[Subscriber]]:
-        """Built on the UI thread (it queries the DOM): ours, and the Jobs pane's live feed."""
-        tracker = JobTracker(ProgressRelay(lambda p: self.post_message(OperationProgress(action, p))))
-        subs: list[Subscriber] = [tracker]
-        panes = self.app.query(JobsPane)
-        if panes:
-            subs.append(panes.first().live_feed())
-        return tracker, subs
-
-    def _guarded(self, action: str, tracker: JobTracker | None, call: Callable[[], T]) -> T | None:
-        """Run a service call in the worker thread; failures become OperationFailed messages,
-        except those of a job that ran: the Jobs pane reported it (JobDone updates us)."""
-        try:
-            return call()
-        except TuiBackupError as exc:
-            if tracker is not None and tracker.finished is not None and tracker.finished.job_id:
-                self.post_message(JobDone(action, tracker.finished))
-            else:
-                self.post_message(OperationFailed(action, exc.message, exc.hint))
-        except Exception as exc:
-            self.post_message(OperationFailed(action, f"{type(exc).__name__}: {exc}", "this is a bug: please report it"))
-        return None
-
-    def _status_line(self) -> str:
+    def _summary(self) -> str:
         count = len(self.rows)
-        text = f"{count} destination{'s' if count != 1 else ''}" if count else "No destinations configured"
-        return f"{self._last_result}  ·  {text}" if self._last_result else text
+        return f"{count} destination{'s' if count != 1 else ''}" if count else "No destinations configured"
 
-    def watch_busy(self, busy: str | None) -> None:
-        self.set_class(busy is not None, "-busy")
-        label = self.query_one("#dest-activity-label", Label)
-        if busy is not None:
-            self.query_one("#dest-progress", ProgressBar).update(total=None, progress=0)
-            label.update(f"{busy}…")
-        else:
-            label.update(self._status_line())
+    def _job_failed(self, action: str, message: str, finished: Finished) -> Message:
+        return JobDone(action, finished)
 
     # ---- workers ----
 
@@ -437,17 +352,11 @@ class DestinationsPane(Vertical):
 
     # ---- results (UI thread) ----
 
-    @on(Worker.StateChanged)
-    def _worker_done(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == OP_GROUP and event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
-            self.busy = None
-
     def on_destinations_loaded(self, message: DestinationsLoaded) -> None:
         self.rows = message.rows
         self.table.show_rows(message.rows)
         self._show_points()
-        if self.busy is None:
-            self.query_one("#dest-activity-label", Label).update(self._status_line())
+        self._show_status()
 
     @on(DataTable.RowHighlighted, "DestinationTable")
     def _destination_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -459,8 +368,7 @@ class DestinationsPane(Vertical):
         event.stop()
 
     def _show_points(self) -> None:
-        name = self.table.selected_name
-        row = next((r for r in self.rows if r.name == name), None)
+        row = self._row(self.table.selected_name)
         title = self.query_one("#points-title", Label)
         if row is None:
             empty = f"No destinations: add a [[destination]] block to {display_path(self.service.config.file)}"
@@ -471,26 +379,6 @@ class DestinationsPane(Vertical):
         extra = f" — {row.problem}" if row.problem else ""
         title.update(f"Restore points at {row.name}: {len(points)}{extra}")
         self.point_table.show_points(points)
-
-    def on_operation_progress(self, message: OperationProgress) -> None:
-        message.stop()
-        if self.busy is None:
-            return
-        p = self.last_progress = message.progress
-        bar = self.query_one("#dest-progress", ProgressBar)
-        if p.fraction is None:
-            bar.update(total=None)
-        else:
-            bar.update(total=100, progress=round(100 * min(max(p.fraction, 0.0), 1.0), 1))
-        self.query_one("#dest-activity-label", Label).update(f"{self.busy}: {p.message or p.current or p.stage}")
-
-    def on_operation_failed(self, message: OperationFailed) -> None:
-        message.stop()  # handled here, once
-        self._last_result = f"✖ {message.action} failed"
-        hint = f"\n{message.hint}" if message.hint else ""
-        self._say(f"{message.message}{hint}", title=f"✖ {message.action} failed", severity="error", timeout=12)
-        if message.action != LOAD_ACTION:
-            self.reload()
 
     def on_job_done(self, message: JobDone) -> None:
         f = message.finished

@@ -10,10 +10,9 @@ refusal) and what only it knows (a drill's verdict, a config edit).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, cast
 
 from rich.console import RenderableType
 from rich.style import Style
@@ -24,16 +23,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.notifications import SeverityLevel
-from textual.reactive import reactive
+from textual.widget import Widget
 from textual.widgets import ContentSwitcher, DataTable, Label, ProgressBar, Static
-from textual.worker import Worker, WorkerState
 
 from tui_backup.catalog import policy_runs
 from tui_backup.catalog.policy_runs import PolicyRun
 from tui_backup.destinations.base import RestorePoint
 from tui_backup.errors import TuiBackupError
-from tui_backup.jobs.events import Progress
+from tui_backup.jobs.events import Finished
 from tui_backup.jobs.runner import Subscriber
 from tui_backup.policies.model import Hook, Policy
 from tui_backup.tui.formatting import (
@@ -44,19 +41,13 @@ from tui_backup.tui.formatting import (
     short_time,
     utc_clock,
 )
-from tui_backup.tui.messages import DataChanged, OperationFailed, OperationProgress
-from tui_backup.tui.progress import ProgressRelay
+from tui_backup.tui.messages import DataChanged
 from tui_backup.tui.screens import ConfirmScreen
 from tui_backup.tui.screens.policy_form import PolicyFormScreen
 from tui_backup.tui.screens.policy_screens import PolicyPointsScreen, PrunePreviewScreen
+from tui_backup.tui.widgets._operations import JobTracker, OperationPane, selected_key
 from tui_backup.tui.widgets.dashboard import policy_light, when
-from tui_backup.tui.widgets.destinations import (
-    DestinationsPane,
-    FixedColumnTable,
-    JobTracker,
-    selected_key,
-)
-from tui_backup.tui.widgets.jobs import JobsPane
+from tui_backup.tui.widgets.destinations import DestinationsPane, FixedColumnTable
 
 if TYPE_CHECKING:
     from tui_backup.service.drill import DrillResult
@@ -65,8 +56,6 @@ if TYPE_CHECKING:
     from tui_backup.service.policy_run import PolicyRunOutcome
     from tui_backup.service.profile import ProfileService
     from tui_backup.service.prune import PrunePlan
-
-T = TypeVar("T")
 
 OP_GROUP = "policy-op"
 LOAD_GROUP = "policy-load"
@@ -337,7 +326,7 @@ class PolicyView(Vertical):
 # ---- the pane ----
 
 
-class PoliciesPane(Vertical):
+class PoliciesPane(OperationPane[PolicyRow]):
     """Keyboard-first: b run now, p pause/resume, a add, e edit, x remove, u prune preview,
     k verify, t drill, r restore points; d switches to the destinations and back."""
 
@@ -355,16 +344,15 @@ class PoliciesPane(Vertical):
         Binding("d", "switch_view", "Destinations", id="policy.switch_view"),
     ]
 
-    busy: reactive[str | None] = reactive(None)
-    """What the running operation is doing (None when idle)."""
+    OP_GROUP = OP_GROUP
+    LOAD_ACTION = LOAD_ACTION
+    ACTIVITY_LABEL = "#policy-activity-label"
+    PROGRESS_BAR = "#policy-progress"
+    NO_ROW = "No policy: add one with a."
 
     def __init__(self, service: ProfileService, *, clock: Clock = utc_clock, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.service = service
-        self.clock = clock
-        self.rows: list[PolicyRow] = []
-        self.problem = ""
-        self._last_result = ""
+        super().__init__(service, clock=clock, id=id)
+        self.problem = ""  # why health could not be computed ("" when it was)
 
     def compose(self) -> ComposeResult:
         # Without policies the destinations are what there is to see (and back up by hand).
@@ -401,64 +389,19 @@ class PoliciesPane(Vertical):
         self.query_one(ContentSwitcher).current = "destinations-view" if self.showing_policies else "policy-view"
         self.focus_table()
 
-    def _say(self, text: str, *, title: str = "", severity: SeverityLevel = "information",
-             timeout: float | None = None) -> None:
-        self.app.notify(text, title=title, severity=severity, timeout=timeout, markup=False)
-
-    def _selected(self) -> PolicyRow | None:
-        name = self.table.selected_name
-        row = next((r for r in self.rows if r.name == name), None)
-        if row is None:
-            self._say("No policy: add one with a.", severity="warning")
-        return row
-
-    def _start(self, what: str) -> bool:
-        """Claim the pane for one operation (False, said, if another one runs)."""
-        if self.busy is not None:
-            self._say(f"Wait: {self.busy.lower()} is still running.", severity="warning")
-            return False
-        self.busy = what
-        return True
-
-    def _subscribers(self, action: str) -> tuple[JobTracker, list[Subscriber]]:
-        """Built on the UI thread (it queries the DOM): ours, and the Jobs pane's live feed."""
-        tracker = JobTracker(ProgressRelay(lambda p: self.post_message(OperationProgress(action, p))))
-        subs: list[Subscriber] = [tracker]
-        panes = self.app.query(JobsPane)
-        if panes:
-            subs.append(panes.first().live_feed())
-        return tracker, subs
-
-    def _guarded(self, action: str, tracker: JobTracker | None, call: Callable[[], T]) -> T | None:
-        """Run a service call in the worker thread; failures become messages (a job that ran
-        and failed was reported by the Jobs pane: then only the pane's line says it)."""
-        try:
-            return call()
-        except TuiBackupError as exc:
-            if tracker is not None and tracker.finished is not None and tracker.finished.job_id:
-                self.post_message(PolicyOpDone(action, exc.message, ok=False, say=False))
-            else:
-                self.post_message(OperationFailed(action, exc.message, exc.hint))
-        except Exception as exc:
-            self.post_message(OperationFailed(action, f"{type(exc).__name__}: {exc}", "this is a bug: please report it"))
-        return None
-
-    def _status_line(self) -> str:
+    def _summary(self) -> str:
         count = len(self.rows)
         text = f"{count} polic{'ies' if count != 1 else 'y'}" if count else "No policies: a adds one"
         if self.problem:
             text += f" · health unavailable: {self.problem}"
-        return f"{self._last_result}  ·  {text}" if self._last_result else text
+        return text
 
-    def watch_busy(self, busy: str | None) -> None:
-        view = self.query_one(PolicyView)
-        view.set_class(busy is not None, "-busy")
-        label = self.query_one("#policy-activity-label", Label)
-        if busy is not None:
-            self.query_one("#policy-progress", ProgressBar).update(total=None, progress=0)
-            label.update(f"{busy}…")
-        else:
-            label.update(self._status_line())
+    def _busy_host(self) -> Widget:
+        return self.query_one(PolicyView)
+
+    def _job_failed(self, action: str, message: str, finished: Finished) -> Message:
+        # A job that ran and failed was reported by the Jobs pane: only the pane's line says it.
+        return PolicyOpDone(action, message, ok=False, say=False)
 
     # ---- workers ----
 
@@ -621,12 +564,6 @@ class PoliciesPane(Vertical):
     def _changed(self) -> None:
         self.post_message(DataChanged())  # reloads this pane (below), then the app's status
 
-    @on(Worker.StateChanged)
-    def _worker_done(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == OP_GROUP and event.state in (WorkerState.SUCCESS, WorkerState.ERROR,
-                                                              WorkerState.CANCELLED):
-            self.busy = None
-
     @on(DataChanged)
     def _data_changed(self) -> None:
         self._load()  # a backup from the destinations view is a policy's news too; it bubbles on to the app
@@ -637,8 +574,7 @@ class PoliciesPane(Vertical):
         self.problem = message.problem
         self.table.show_rows(self.rows)
         self._show_details()
-        if self.busy is None:
-            self.query_one("#policy-activity-label", Label).update(self._status_line())
+        self._show_status()
 
     @on(DataTable.RowHighlighted, "PolicyTable")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -646,34 +582,13 @@ class PoliciesPane(Vertical):
         self._show_details()
 
     def _show_details(self) -> None:
-        name = self.table.selected_name
-        row = next((r for r in self.rows if r.name == name), None)
+        row = self._row(self.table.selected_name)
         text = self.query_one("#policy-details-text", Static)
         if row is None:
             text.update("No policies yet. Press a to add one: a destination, what to include, a schedule and "
                         "what to keep. d shows the destinations.")
             return
         text.update(render_details(row, self.clock()))
-
-    def on_operation_progress(self, message: OperationProgress) -> None:
-        message.stop()
-        if self.busy is None:
-            return
-        p: Progress = message.progress
-        bar = self.query_one("#policy-progress", ProgressBar)
-        if p.fraction is None:
-            bar.update(total=None)
-        else:
-            bar.update(total=100, progress=round(100 * min(max(p.fraction, 0.0), 1.0), 1))
-        self.query_one("#policy-activity-label", Label).update(f"{self.busy}: {p.message or p.current or p.stage}")
-
-    def on_operation_failed(self, message: OperationFailed) -> None:
-        message.stop()  # handled here, once
-        self._last_result = f"✖ {message.action} failed"
-        hint = f"\n{message.hint}" if message.hint else ""
-        self._say(f"{message.message}{hint}", title=f"✖ {message.action} failed", severity="error", timeout=12)
-        if message.action != LOAD_ACTION:
-            self._load()
 
     def on_policy_op_done(self, message: PolicyOpDone) -> None:
         message.stop()
