@@ -1,17 +1,21 @@
-"""The full cycle: `run-due` at simulated times across 100 days on a Sound Box-like policy
+"""The full cycle on the demo profile (`tui-backup demo`'s sample app): `run-due` at
+simulated times across 100 days on a Sound Box-like policy
 (daily 03:00, every day for 14 days, then Sundays until day 74) leaves exactly the restore
 points the retention promises (computed here independently)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from tui_backup import clock
 from tui_backup.jobs.events import Event, Finished
+from tests.helpers import add_destination, append_toml
 from tui_backup.service import ProfileService, scheduler
+from tui_backup.service.demo import create_demo
 
 from .conftest import policy_toml
 
@@ -41,10 +45,21 @@ def latest_slot(t: datetime) -> datetime:
     return slot if slot <= t else slot - timedelta(days=1)
 
 
-@pytest.mark.slow
-def test_hundred_days_of_run_due_keep_what_retention_promises(open_svc: Callable[..., ProfileService]) -> None:
+@pytest.fixture
+def demo_svc(tmp_path: Path, drive: Path) -> Iterator[ProfileService]:
+    """The demo profile, with a local destination "disk" and the Sound Box policy."""
+    config = create_demo(tmp_path / "assetd", config_path=tmp_path / "demo.toml", snapshots=0)
+    add_destination(config, "disk", path=drive)
     retention = '[policy.retention]\nkeep_within = "14d"\nkeep_within_weekly = "74d"'
-    svc = open_svc(policy_toml("soundbox", timezone="UTC", retention=retention))
+    append_toml(config, policy_toml("soundbox", timezone="UTC", retention=retention))
+    svc = ProfileService.open(config=config)
+    yield svc
+    svc.close()
+
+
+@pytest.mark.slow
+def test_hundred_days_of_run_due_keep_what_retention_promises(demo_svc: ProfileService) -> None:
+    svc = demo_svc
     served: datetime | None = None
     made: list[datetime] = []
     for day in range(DAYS):
