@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import add_destination, append_toml
 from tui_backup import clock
 from tui_backup.jobs.events import Event, Finished
-from tests.helpers import add_destination, append_toml
 from tui_backup.service import ProfileService, scheduler
 from tui_backup.service.demo import create_demo
 
