@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from tests.backups.conftest import tree_digest
 from tui_backup.errors import VolumeError
 from tui_backup.jobs.events import Event, Finished, Progress
 from tui_backup.service import ProfileService
+from tui_backup.service.faults import PAUSE_ENV, RESUME_ENV
 
 
 def _point_dir(drive: Path, finished: Finished) -> Path:
@@ -114,26 +116,39 @@ def test_incomplete_is_never_listed(bsvc: ProfileService, drive: Path) -> None:
     assert bsvc.list_restore_points("usb") == []
 
 
-def test_cancel_mid_run_leaves_no_point(bsvc: ProfileService, app_dir: Path, drive: Path) -> None:
+def test_cancel_mid_run_leaves_no_point(
+    bsvc: ProfileService, app_dir: Path, drive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import os
+    import signal
 
     big = app_dir / "files" / "big"
     big.mkdir()
     for i in range(40):
         (big / f"f{i}.bin").write_bytes(os.urandom(1_000_000))
-    import signal
-
-    cancelled = threading.Event()
-
-    def on_event(e: Event) -> None:
-        # Ctrl-C, as a user at the terminal would press it, while the copy is under way
-        if isinstance(e, Progress) and e.stage == "copying" and e.bytes_done > 2_000_000 and not cancelled.is_set():
-            cancelled.set()
-            os.kill(os.getpid(), signal.SIGINT)
-
-    finished = bsvc.run_backup("usb", "files", on_event)
-    assert finished.status == "cancelled", finished
+    # The copy pauses after its first file (a checkpoint) until the test has pressed Ctrl-C:
+    # the interruption lands mid-copy however fast the disk is.
+    resume = tmp_path / "resume"
+    monkeypatch.setenv(PAUSE_ENV, "local.file_copied")
+    monkeypatch.setenv(RESUME_ENV, str(resume))
     root = drive / "app"
+
+    def press_ctrl_c_mid_copy() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            partial = [p for p in root.glob(".incomplete-*") if any(f.is_file() for f in p.rglob("*"))] if root.is_dir() else []
+            if partial:
+                break
+            time.sleep(0.02)
+        os.kill(os.getpid(), signal.SIGINT)  # as a user at the terminal would press it
+        time.sleep(0.5)
+        resume.touch()
+
+    presser = threading.Thread(target=press_ctrl_c_mid_copy, daemon=True)
+    presser.start()
+    finished = bsvc.run_backup("usb", "files")
+    presser.join(60)
+    assert finished.status == "cancelled", finished
     assert [p.name for p in root.iterdir() if not p.name.startswith(".tui-backup-volume")] == []
     assert bsvc.list_restore_points("usb") == []
 

@@ -103,7 +103,7 @@ def test_edit_pause_resume_remove(usb_config: Path) -> None:
     assert _c(usb_config, "list", "--json").json()[0]["name"] == "n"
     r = _c(usb_config, "remove", "n", "--yes")
     assert r.exit_code == 0, r.stderr
-    assert "removed policy n" in r.stdout and "removed-policies" in r.stdout
+    assert "removed policy n" in r.stdout and ".tui-backup-trash" in r.stdout
     assert _c(usb_config, "list", "--json").json() == []
     assert "no policies yet" in _c(usb_config, "list").stdout
 

@@ -108,8 +108,10 @@ def test_remove_returns_the_block_with_its_comments_and_keeps_it(esvc: ProfileSe
     assert "# The weekly one.\n[[policy]]" in text and "# ---- my policies ----\n\n# The weekly one." in text
     assert [p.name for p in esvc.policies()] == ["weekly"]
     saved = change.saved_to
-    assert saved is not None and saved.parent == esvc.paths.state_dir / "removed-policies"
-    assert saved.name == "nightly-20260301T120000Z.toml"
+    assert saved is not None and saved.parent.parent == esvc.paths.state_dir / ".tui-backup-trash"
+    assert saved.name == "nightly.toml" and "at 20260301T120000Z" in saved.read_text()
+    (item,) = esvc.trash_items(kind="policy")  # the trash (layer 1) keeps the block
+    assert item.stored == str(saved) and item.reason == "policy remove"
     assert stat.S_IMODE(saved.stat().st_mode) == 0o600
     assert stat.S_IMODE(saved.parent.stat().st_mode) == 0o700
     assert change.before in saved.read_text()

@@ -96,6 +96,47 @@ MIGRATIONS: tuple[str, ...] = (
         alerted_at TEXT
     );
     """,
+    # 4: the trash (layer 1), the tamper-evident change journal (layer 2), and the manifest
+    # of the protected files (change detection between scans).
+    """
+    CREATE TABLE trash_items (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        original TEXT NOT NULL,
+        stored TEXT NOT NULL,
+        size_bytes INTEGER NOT NULL DEFAULT 0,
+        sha256 TEXT,
+        deleted_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        job_id INTEGER,
+        state TEXT NOT NULL,
+        details_json TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX trash_items_state ON trash_items(state, expires_at);
+    CREATE TABLE journal (
+        seq INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        details_json TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE INDEX journal_action ON journal(action, seq);
+    CREATE INDEX journal_target ON journal(target, seq);
+    CREATE INDEX journal_at ON journal(at);
+    CREATE TABLE file_manifest (
+        path TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        inode INTEGER NOT NULL,
+        mode INTEGER NOT NULL,
+        sha256 TEXT,
+        seen_at TEXT NOT NULL
+    );
+    CREATE INDEX file_manifest_sha ON file_manifest(sha256);
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -19,8 +19,10 @@ from tui_backup.cli import (
     daemon,
     destination,
     drill,
+    export,
     init,
     jobs,
+    journal,
     policy,
     profiles,
     run_due,
@@ -28,6 +30,7 @@ from tui_backup.cli import (
     snapshot,
     stats,
     status,
+    trash,
     tui,
     volumes,
 )
@@ -76,8 +79,8 @@ def root(
 
 
 for _module in (
-    init, status, stats, snapshot, backup, destination, policy, run_due, drill, schedule, daemon,
-    volumes, config, profiles, jobs, tui,
+    init, status, stats, snapshot, backup, destination, policy, run_due, drill, export, schedule, daemon,
+    volumes, config, profiles, jobs, journal, trash, tui,
 ):  # fmt: skip
     _module.register(app)
 

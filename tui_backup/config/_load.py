@@ -268,7 +268,11 @@ class _Validator:
                 prune_after_create=s["prune_after_create"],
             ),
             volumes=VolumesSection(min_free_mb=v["volumes"]["min_free_mb"]),
-            trash=TrashSection(retention_days=v["trash"]["retention_days"]),
+            trash=TrashSection(
+                retention_days=v["trash"]["retention_days"],
+                max_size_mb=v["trash"]["max_size_mb"],
+                min_days=v["trash"]["min_days"],
+            ),
             jobs=JobsSection(max_concurrent=v["jobs"]["max_concurrent"]),
             tui=TuiSection(theme=v["tui"]["theme"]),
             policies=policies,

@@ -113,7 +113,17 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "trash",
         "Layer 1: what the tool removes or overwrites waits here first.",
-        (Key("retention_days", "int", 30, "Days an item stays in the trash before it is purged.", minimum=1),),
+        (
+            Key("retention_days", "int", 30, "Days an item stays in the trash before it is purged.", minimum=1),
+            Key(
+                "max_size_mb",
+                "int",
+                0,
+                "Size cap: over it, the oldest items are purged first (0 = no cap).",
+                minimum=0,
+            ),
+            Key("min_days", "int", 1, "The size cap never purges an item younger than this many days.", minimum=0),
+        ),
     ),
     Section(
         "jobs",

@@ -68,6 +68,8 @@ class VolumesSection:
 @dataclass(frozen=True)
 class TrashSection:
     retention_days: int = 30
+    max_size_mb: int = 0  # 0: no size cap
+    min_days: int = 1  # the size cap never purges an item younger than this
 
 
 @dataclass(frozen=True)

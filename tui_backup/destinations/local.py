@@ -42,6 +42,7 @@ from tui_backup.destinations.base import (
 from tui_backup.fsutil import FILE_MODE, fsync_dir, make_private_dir, pid_alive
 from tui_backup.jobs.errors import ErrorKind, JobError, describe
 from tui_backup.jobs.events import CancelToken, Progress
+from tui_backup.service.faults import checkpoint
 from tui_backup.service.volumes import Volume
 
 if TYPE_CHECKING:
@@ -296,6 +297,7 @@ class LocalDestination:
                 dst.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
                 _copy_file(e.source, dst, meter)
                 meter.file_done()
+                checkpoint("local.file_copied")  # tests: pause mid-copy (see service/faults.py)
         for e in reversed(dirs):  # after their contents, so the times stay as they were
             shutil.copystat(e.source, temp / e.rel, follow_symlinks=False)
         for d in sorted({p.parent for p in (temp / e.rel for e in entries)} | {temp}, key=lambda p: -len(p.parts)):

@@ -59,6 +59,7 @@ from tui_backup.errors import (
 from tui_backup.fsutil import make_private_dir, temp_path_for
 from tui_backup.jobs.events import Finished, Progress, no_progress
 from tui_backup.jobs.runner import JobContext, JobRunner, JobSpec, Subscriber, run_job_sync
+from tui_backup.service import journal as _journal
 from tui_backup.service.artifacts import ChecksumMismatch, decompress_file
 from tui_backup.service.faults import checkpoint
 from tui_backup.service.restore import SAFETY_COMPRESSION_LEVEL, TableChange, _verify_live
@@ -783,4 +784,5 @@ def restore_backup(
     changed), RestoreError(rolled_back=True|False)."""
     result = _run(svc, _Restore(svc, dest, point, scope, to, force), False, subscribers)
     assert isinstance(result, BackupRestoreResult)
+    _journal.try_record(svc, "restore", result.target, {"source": "backup", **result.to_json()})
     return result

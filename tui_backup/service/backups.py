@@ -46,6 +46,7 @@ from tui_backup.fsutil import atomic_write_text
 from tui_backup.jobs.errors import ErrorKind, JobError, describe
 from tui_backup.jobs.events import Finished, Progress
 from tui_backup.jobs.runner import JobContext, JobRunner, JobSpec, Subscriber, run_job_sync
+from tui_backup.service import journal as _journal
 from tui_backup.service.faults import checkpoint
 from tui_backup.service.hash_cache import CACHE_NAME, HashCache, stamp_of
 from tui_backup.service.staging import remove_stale_staging
@@ -257,6 +258,10 @@ def _manifest(
 async def backup_body(svc: ProfileService, dest: Destination, type_: BackupType, policy: str, ctx: JobContext) -> None:
     for gone in await ctx.in_thread(remove_stale_staging, svc):  # a killed restore's leftovers
         ctx.log(f"removed {gone}, left by an earlier restore that did not finish")
+    if type_ in ("files", "config"):  # full/database take a snapshot, which journals file changes
+        from tui_backup.service.changes import journal_file_changes
+
+        await ctx.in_thread(journal_file_changes, svc)
     tmp = Path(tempfile.mkdtemp(prefix="backup-", dir=svc.paths.state_dir))  # 0700
     try:
         try:
@@ -285,6 +290,7 @@ async def backup_body(svc: ProfileService, dest: Destination, type_: BackupType,
         "type": type_,
     })
     ctx.summary = f"backup {outcome.point.id} ({type_}) to {dest.name}: {outcome.bytes_sent} bytes, {outcome.files} files"
+    await ctx.in_thread(_journal.try_record, svc, "backup.run", f"{dest.name}/{outcome.point.id}", {"destination": dest.name, "point": outcome.point.id, "type": type_, "policy": policy, "bytes_sent": outcome.bytes_sent, "files": outcome.files})  # fmt: skip
 
 
 def backup_spec(

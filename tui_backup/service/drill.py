@@ -35,6 +35,7 @@ from tui_backup.errors import NotFoundError, SnapshotCorruptError, TuiBackupErro
 from tui_backup.fsutil import make_private_dir, remove_stale_temporaries, temp_path_for
 from tui_backup.jobs.events import Finished, Progress
 from tui_backup.jobs.runner import JobContext, JobRunner, JobSpec, Subscriber, run_job_sync
+from tui_backup.service import journal as _journal
 from tui_backup.service.backup_restore import RestoreScope, _artifacts, _cleanup, _Fetched, _Restore
 from tui_backup.service.tree_swap import walk_entries
 
@@ -288,6 +289,7 @@ def drill_policy(
     # a recovery (notify decides; a cancelled drill says nothing).
     _notify(svc, policy, run)
     _write_metrics(svc)
+    _journal.try_record(svc, "drill", policy.name, {"ok": finished.ok, "point": point_id, "trigger": trigger, **details})
     return DrillResult(
         policy.name, point_id, finished.ok, out.checked_files, problems, run, duration,
         destination=policy.destination, database=out.database,

@@ -24,13 +24,13 @@ from tui_backup import clock
 from tui_backup.config._load import parse_text, validate_document
 from tui_backup.config.models import Config
 from tui_backup.errors import ConfigError, NotFoundError, UsageError
-from tui_backup.fsutil import atomic_writer, make_private_dir
+from tui_backup.fsutil import atomic_writer
+from tui_backup.service import journal as _journal
 
 if TYPE_CHECKING:
     from tui_backup.service.profile import ProfileService
 
 STATES = ("active", "paused")
-REMOVED_DIR = "removed-policies"  # until the trash exists: <state_dir>/removed-policies/
 
 _POLICY_HEADER = re.compile(r"^\s*\[\[\s*policy\s*\]\]")
 _ANY_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]")
@@ -65,6 +65,7 @@ def add_policy(svc: ProfileService, table: dict[str, object]) -> PolicyChange:
     at = spans[-1][2] if spans else len(lines)
     new_text = _splice(lines, at, at, block)
     _save(svc, path, new_text)
+    _journal.try_record(svc, "policy.add", name, {"after": block})
     return PolicyChange("add", name, None, block)
 
 
@@ -86,6 +87,7 @@ def edit_policy(svc: ProfileService, name: str, changes: dict[str, object], *, a
     if new_block == old_block:
         return PolicyChange(action, name, before, after, changed=False)
     _save(svc, path, _splice(lines, start, end, new_block, blank_around=False))
+    _journal.try_record(svc, "policy.edit", name, {"change": action, "keys": changes, "before": before, "after": after})
     return PolicyChange(action, str(new_name), before, after)
 
 
@@ -98,8 +100,8 @@ def set_policy_state(svc: ProfileService, name: str, state: str) -> PolicyChange
 
 def remove_policy(svc: ProfileService, name: str) -> PolicyChange:
     """Remove the policy's block (with the comments just above it). The removed text is in
-    `before`, and is also kept in <state_dir>/removed-policies/ (0600) until the trash
-    exists. The restore points it made stay where they are."""
+    `before`, and is also kept in the trash (kind "policy"; `saved_to` is its file). The
+    restore points it made stay where they are."""
     path, text = _read(svc)
     lines = _lines(text)
     lead, _start, end = _span_of(lines, name, path)
@@ -109,6 +111,7 @@ def remove_policy(svc: ProfileService, name: str) -> PolicyChange:
     saved = _keep_removed(svc, name, before)
     _write(path, new_text)
     _reload(svc, config)
+    _journal.try_record(svc, "policy.remove", name, {"before": before, "saved_to": saved})
     return PolicyChange("remove", name, before, None, saved_to=saved)
 
 
@@ -365,14 +368,13 @@ def _save(svc: ProfileService, path: Path, text: str) -> None:
 
 
 def _keep_removed(svc: ProfileService, name: str, block: str) -> Path:
-    directory = make_private_dir(svc.paths.state_dir / REMOVED_DIR)
+    """The removed block (with its comments) goes to the trash (layer 1) as a 0600 file."""
+    from tui_backup.service import trash
+
     stamp = clock.now().strftime("%Y%m%dT%H%M%SZ")
-    target = directory / f"{name}-{stamp}.toml"
-    n = 1
-    while target.exists():
-        n += 1
-        target = directory / f"{name}-{stamp}-{n}.toml"
     header = f"# policy {name!r} removed from {svc.config.file} at {stamp}\n"
-    with atomic_writer(target) as (_tmp, fd):
-        os.write(fd, (header + block).encode("utf-8"))
-    return target
+    item = trash.put_text(
+        svc, header + block, kind="policy", original=f"{svc.config.file} [[policy]] {name}",
+        reason="policy remove", name=f"{name}.toml",
+    )  # fmt: skip
+    return Path(item.stored)

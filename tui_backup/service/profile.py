@@ -5,9 +5,10 @@ The CLI and the TUI hold no business logic: each action they offer is one method
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tui_backup.catalog import Catalog
 from tui_backup.catalog import jobs as job_rows
@@ -22,6 +23,7 @@ from tui_backup.sources.base import DatabaseEngine
 
 if TYPE_CHECKING:
     # Imported where used, so a one-shot command loads only the layers it touches.
+    from tui_backup.catalog.journal import JournalEntry
     from tui_backup.destinations.base import Destination, RestorePoint
     from tui_backup.jobs.events import Finished
     from tui_backup.jobs.runner import Subscriber
@@ -32,7 +34,9 @@ if TYPE_CHECKING:
         RestoreScope,
     )
     from tui_backup.service.drill import DrillResult
+    from tui_backup.service.export import ExportResult
     from tui_backup.service.health import PolicyStatus
+    from tui_backup.service.journal import VerifyReport as JournalVerifyReport
     from tui_backup.service.policy_edit import PolicyChange
     from tui_backup.service.policy_run import PolicyRunOutcome
     from tui_backup.service.prune import PrunePlan
@@ -41,6 +45,7 @@ if TYPE_CHECKING:
     from tui_backup.service.snapshots import PruneDecision, VerifyResult
     from tui_backup.service.stats import StatsReport
     from tui_backup.service.status import StatusReport
+    from tui_backup.service.trash import TrashItem
 
 CATALOG_NAME = "catalog.db"
 
@@ -180,6 +185,17 @@ class ProfileService:
         from tui_backup.service import snapshots
 
         return snapshots.prune_snapshots(self, dry_run=dry_run)
+
+    # ---- data export (service/export.py) ----
+
+    def export_data(
+        self, fmt: str, *, tables: Sequence[str] = (), snapshot_id: str | None = None, out: Path | None = None,
+        lines: bool = False,
+    ) -> ExportResult:  # fmt: skip
+        """Every table (or `tables`) of the live database, or of a snapshot, as CSV or JSON files."""
+        from tui_backup.service import export
+
+        return export.export_data(self, fmt, tables=tables, snapshot_id=snapshot_id, out=out, lines=lines)
 
     # ---- restore ----
 
@@ -351,6 +367,65 @@ class ProfileService:
     def reload_config(self) -> None:
         """Read the config file again (after an edit, or on SIGHUP in the daemon)."""
         self.config = load_config(self.config.file)
+
+    # ---- layer 2: the change journal (service/journal.py) ----
+
+    def journal_record(self, action: str, target: str, details: dict[str, Any] | None = None) -> JournalEntry:
+        from tui_backup.service import journal
+
+        return journal.record(self, action, target, details)
+
+    def journal_list(
+        self, since: str | None = None, until: str | None = None, action: str | None = None,
+        target_glob: str | None = None, limit: int = 50, before_seq: int | None = None,
+    ) -> list[JournalEntry]:  # fmt: skip
+        from tui_backup.service import journal
+
+        return journal.list_entries(self, since, until, action, target_glob, limit, before_seq)
+
+    def journal_entry(self, seq: int) -> JournalEntry:
+        from tui_backup.service import journal
+
+        return journal.get(self, seq)
+
+    def journal_verify(self) -> JournalVerifyReport:
+        from tui_backup.service import journal
+
+        return journal.verify(self)
+
+    def journal_export(self, fmt: str, out: Path | None = None) -> int:
+        from tui_backup.service import journal
+
+        return journal.export(self, fmt, out)
+
+    # ---- layer 1: the trash (service/trash.py) ----
+
+    def trash_put(self, path: Path | str, *, kind: str = "user", reason: str = "", job_id: int | None = None) -> TrashItem:
+        from tui_backup.service import trash
+
+        return trash.put(self, path, kind=kind, reason=reason, job_id=job_id)
+
+    def trash_items(self, kind: str | None = None) -> list[TrashItem]:
+        from tui_backup.service import trash
+
+        return trash.list_items(self, kind)
+
+    def trash_item(self, item_id: str) -> TrashItem:
+        from tui_backup.service import trash
+
+        return trash.get(self, item_id)
+
+    def trash_restore(self, item_id: str, *, to: Path | str | None = None, overwrite: bool = False) -> TrashItem:
+        from tui_backup.service import trash
+
+        return trash.restore(self, item_id, to=to, overwrite=overwrite)
+
+    def trash_purge(
+        self, ids: list[str] | None = None, *, expired: bool = False, all_: bool = False
+    ) -> list[TrashItem]:
+        from tui_backup.service import trash
+
+        return trash.purge(self, ids, expired=expired, all_=all_)
 
     # ---- status and jobs ----
 

@@ -48,6 +48,7 @@ from tui_backup.errors import (
 )
 from tui_backup.fsutil import commit_temp, make_private_dir, remove_stale_temporaries, temp_path_for
 from tui_backup.jobs.events import CancelToken, Progress, ProgressCallback, no_progress
+from tui_backup.service import journal as _journal
 from tui_backup.service.artifacts import ChecksumMismatch, decompress_file
 from tui_backup.service.faults import checkpoint
 from tui_backup.service.joblog import JobContext, recorded_job
@@ -307,6 +308,7 @@ def _restore_to(
             raise
         job.bytes_done = rec.db_size_bytes
         job.summary = f"restored {rec.id} to {to}"
+    _journal.try_record(svc, "restore", str(to), {"snapshot": rec.id, "in_place": False, "job_id": job.id})
     progress(Progress("done", 1.0, message=f"restored {rec.id} to {to}"))
     return RestoreResult(rec.id, str(to), False, None, round(time.monotonic() - started, 3), facts.row_count)
 
@@ -345,6 +347,7 @@ def _restore_in_place(
         finally:
             with contextlib.suppress(FileNotFoundError):
                 raw.unlink()
+    _journal.try_record(svc, "restore", target, {"snapshot": rec.id, "in_place": True, "safety_snapshot": safety_rec.id, "job_id": job.id})
     progress(Progress("done", 1.0, message=f"restored {rec.id}"))
     return RestoreResult(rec.id, target, True, safety_rec.id, round(time.monotonic() - started, 3), rows)
 

@@ -224,10 +224,19 @@ def _held_message(policy: str, lock: FileLock) -> str:
 
 
 def purge_expired_trash(svc: ProfileService, *, dry_run: bool) -> None:
-    """HOOK POINT (trash issue): purge trash items past their recovery window on every run-due.
+    """Purge trash items past their recovery window (and over the size cap) on every run-due;
+    a dry run changes nothing. A failure here is logged, never fails the policies' runs."""
+    if dry_run:
+        return
+    import logging
 
-    There is no trash yet; when it lands, call its purge here (dry_run: only report)."""
-    return None
+    from tui_backup.errors import TuiBackupError
+    from tui_backup.service import trash
+
+    try:
+        trash.purge_expired(svc)
+    except (TuiBackupError, OSError) as exc:
+        logging.getLogger(__name__).warning("purging the expired trash failed: %s", exc)
 
 
 def reap_dead_runs(svc: ProfileService) -> int:

@@ -49,6 +49,7 @@ from tui_backup.fsutil import (
     temp_path_for,
 )
 from tui_backup.jobs.events import CancelToken, Progress, ProgressCallback, no_progress
+from tui_backup.service import journal as _journal
 from tui_backup.service.artifacts import (
     ChecksumMismatch,
     StoredArtifact,
@@ -442,6 +443,11 @@ def create_snapshot(
             prune_snapshots(svc, dry_run=False)
         except TuiBackupError as exc:  # the snapshot itself is safe; say why pruning did not happen
             progress(Progress("warning", message=f"automatic prune failed: {exc.message}"))
+    _journal.try_record(svc, "snapshot.create", rec.id, {"kind": kind, "note": note, "size_bytes": rec.size_bytes, "job_id": job.id})
+    if kind != "safety":  # layer 2: what changed in the protected files since the last look
+        from tui_backup.service.changes import journal_file_changes
+
+        journal_file_changes(svc)
     progress(Progress("done", 1.0, rec.size_bytes, rec.size_bytes, f"snapshot {rec.id} created"))
     return replace(rec, warnings=tuple(job.warnings)) if job.warnings else rec
 
@@ -556,6 +562,7 @@ def verify_snapshot(svc: ProfileService, snapshot_id: str, *, progress: Progress
         job.summary = f"{rec.id}: {status}" + ("" if result.ok else f": {result.detail}")
         if not result.ok:
             job.warn(f"snapshot {rec.id} is {status}: {result.detail}")
+    _journal.try_record(svc, "verify", rec.id, {"status": status, "detail": result.detail, "job_id": job.id})
     return result
 
 
@@ -563,10 +570,14 @@ def verify_all(svc: ProfileService, *, progress: ProgressCallback) -> list[Verif
     return [verify_snapshot(svc, rec.id, progress=progress) for rec in list_snapshots(svc)]
 
 
-def _remove_snapshot(svc: ProfileService, rec: SnapshotRecord) -> None:
-    """Atomically: rename the directory to a temporary name, drop the row, then remove it."""
+def _remove_snapshot(
+    svc: ProfileService, rec: SnapshotRecord, reason: str = "snapshot delete", job_id: int | None = None
+) -> None:
+    """Move the directory to the trash (layer 1: one rename, restorable until it expires),
+    then drop the row; a kill in between leaves a row marked missing, never a lost snapshot."""
+    from tui_backup.service import trash
+
     directory = Path(rec.path)
-    doomed: Path | None = None
     if directory.is_dir():
         try:
             meta_id = read_metadata(directory).get("id")
@@ -577,19 +588,19 @@ def _remove_snapshot(svc: ProfileService, rec: SnapshotRecord) -> None:
                 f"{directory} does not hold snapshot {rec.id} (its metadata.json says otherwise)",
                 "check the directory by hand",
             )
-        doomed = temp_path_for(directory)
-        os.rename(directory, doomed)
-        fsync_dir(directory.parent)
+        trash.put(
+            svc, directory, kind="snapshot", reason=reason, job_id=job_id, root=directory.parent,
+            details={"snapshot": rec.id, "created_at": rec.created_at},
+        )  # fmt: skip
     snapshot_rows.delete_snapshot_row(svc.catalog, rec.id)
-    if doomed is not None:
-        shutil.rmtree(doomed, ignore_errors=True)
 
 
 def delete_snapshot(svc: ProfileService, snapshot_id: str) -> SnapshotRecord:
-    """Remove a snapshot for real (the trash arrives with layer 1)."""
+    """Move a snapshot to the trash (`tui-backup trash restore ID` brings it back)."""
     rec = snapshot_rows.get_snapshot(svc.catalog, snapshot_id)
     require_volumes(svc, "snapshots")
     _remove_snapshot(svc, rec)
+    _journal.try_record(svc, "snapshot.delete", rec.id, {"reason": "by hand", "created_at": rec.created_at})
     return rec
 
 
@@ -618,8 +629,9 @@ def prune_snapshots(svc: ProfileService, *, dry_run: bool) -> list[PruneDecision
     require_volumes(svc, "snapshots")
     with recorded_job(svc.catalog, svc.paths.logs_dir, "prune", f"keep {keep}", svc.interface) as job:
         for rec in doomed:
-            _remove_snapshot(svc, rec)
-            job.log(f"removed {rec.id} ({rec.created_at}): beyond keep = {keep}")
+            _remove_snapshot(svc, rec, f"prune: beyond keep = {keep}", job.id)
+            job.log(f"removed {rec.id} ({rec.created_at}) to the trash: beyond keep = {keep}")
+            _journal.try_record(svc, "snapshot.delete", rec.id, {"reason": f"beyond keep = {keep}", "job_id": job.id})
             job.bytes_done += rec.size_bytes
         job.summary = f"removed {len(doomed)} snapshot(s), kept {len(decisions) - len(doomed)}"
     return decisions

@@ -91,6 +91,10 @@ def profile_status(svc: ProfileService) -> StatusReport:
         problems.append(f"{len(corrupt)} older snapshot(s) failed verification: {', '.join(corrupt[:3])}")
         if health == HEALTH_OK:
             health = HEALTH_WARN
+    chain = _journal_chain_problem(svc)  # layer 2: a broken chain means tampering (or damage)
+    if chain:
+        problems.append(chain)
+        health = HEALTH_FAIL
     running = sum(1 for j in job_rows.list_jobs(svc.catalog, 50) if j.status == job_rows.RUNNING)
     policies = policy_statuses(svc)
     for p in policies:
@@ -113,3 +117,16 @@ def profile_status(svc: ProfileService) -> StatusReport:
         running_jobs=running,
         policies=policies,
     )
+
+
+def _journal_chain_problem(svc: ProfileService) -> str | None:
+    """Only the entries appended since the last verification are checked (status stays cheap)."""
+    from tui_backup.service import journal
+
+    try:
+        report = journal.verify_tail(svc)
+    except Exception as exc:  # an unreadable journal is itself a failure to report
+        return f"the change journal cannot be verified: {exc}"
+    if report.ok:
+        return None
+    return f"the change journal is broken at entry {report.first_bad_seq}: {report.problem} (see `tui-backup journal verify`)"
