@@ -165,12 +165,17 @@ def raw_rows(catalog: Catalog, after_seq: int | None = None) -> Iterator[tuple[i
     """Every row (with seq > `after_seq` when given) as plain tuples, in seq order, in batches."""
     # A connection of its own: the stream stays consistent (one read transaction) and the
     # catalog's shared connection stays free for the caller.
+    if after_seq is None:
+        yield from _stream(catalog, f"SELECT {_COLUMNS} FROM journal ORDER BY seq", ())
+    else:
+        yield from _stream(catalog, f"SELECT {_COLUMNS} FROM journal WHERE seq > ? ORDER BY seq", (after_seq,))
+
+
+def _stream(catalog: Catalog, sql: str, args: tuple[Any, ...] | dict[str, Any]) -> Iterator[Any]:
+    """The rows of `sql`, fetched in batches (constant memory) on a connection of its own."""
     conn = sqlite3.connect(catalog.path, timeout=15)
     try:
-        if after_seq is None:
-            cur = conn.execute(f"SELECT {_COLUMNS} FROM journal ORDER BY seq")
-        else:
-            cur = conn.execute(f"SELECT {_COLUMNS} FROM journal WHERE seq > ? ORDER BY seq", (after_seq,))
+        cur = conn.execute(sql, args)
         while True:
             batch = cur.fetchmany(FETCH_ROWS)
             if not batch:
@@ -199,19 +204,8 @@ def canonical_rows(
     where = " AND ".join(
         c for c, v in (("seq > :after", after_seq), ("seq <= :upto", upto_seq)) if v is not None
     )
-    conn = sqlite3.connect(catalog.path, timeout=15)
-    try:
-        cur = conn.execute(
-            f"{_CANONICAL_SQL}{' WHERE ' + where if where else ''} ORDER BY seq",
-            {"after": after_seq, "upto": upto_seq},
-        )
-        while True:
-            batch = cur.fetchmany(FETCH_ROWS)
-            if not batch:
-                return
-            yield from batch
-    finally:
-        conn.close()
+    sql = f"{_CANONICAL_SQL}{' WHERE ' + where if where else ''} ORDER BY seq"
+    yield from _stream(catalog, sql, {"after": after_seq, "upto": upto_seq})
 
 
 def raw_row(catalog: Catalog, seq: int) -> tuple[int, str, str, str, str, str, str] | None:
