@@ -21,6 +21,7 @@ from tests.remote.conftest import (  # noqa: F401  (fixtures re-exported for the
     sshd,
     sshd_server,
 )
+from tests.remote.helpers import tree_digest
 from tui_backup.destinations.base import BackupContent, ContentPart, DestinationConfigContext
 from tui_backup.destinations.restic import ResticDestination, from_config
 from tui_backup.jobs.events import Event, Finished
@@ -76,17 +77,6 @@ def layout_digest(content: BackupContent) -> dict[str, str]:
                 out[f"{part.path}/{rel}"] = h
         else:
             out[part.path] = hashlib.sha256(part.source.read_bytes()).hexdigest()
-    return out
-
-
-def tree_digest(root: Path) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for path in sorted(root.rglob("*")):
-        rel = str(path.relative_to(root))
-        if path.is_symlink():
-            out[rel] = "->" + os.readlink(path)
-        elif path.is_file():
-            out[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
     return out
 
 
