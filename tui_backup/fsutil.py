@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,6 +41,8 @@ def fsync_dir(path: Path) -> None:
 
 def temp_path_for(final: Path) -> Path:
     """A temporary name in the same directory as `final` (so the rename is atomic)."""
+    import secrets  # here: it pulls in random, hmac and base64 at start-up otherwise
+
     return final.parent / f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}-{final.name}"
 
 

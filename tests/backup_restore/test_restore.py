@@ -85,10 +85,10 @@ def test_in_place_full_restore_equals_the_backup(
     assert result.in_place and result.database_restored and result.safety_snapshot_id
     assert tree_hashes(app_dir / "files", app_dir / "app.conf") == before_tree
     assert db_dump(app_dir / "app.db") == before_db
-    # the replaced live files were moved aside, not deleted
-    areas = [Path(a) for a in result.safety_areas]
-    assert areas and all(a.is_dir() for a in areas)
-    assert any((a / "files" / "files" / "new.txt").is_file() for a in areas)
+    # the replaced live files were moved aside, not deleted: to the trash once it succeeded
+    assert result.safety_areas == [] and result.safety_items
+    stored = {i["original"]: Path(i["stored"]) for i in result.safety_items}
+    assert (stored[str(app_dir / "files")] / "new.txt").is_file()
     assert any(s.id == result.safety_snapshot_id and s.kind == "safety" for s in svc.list_snapshots())
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -38,6 +39,11 @@ def two_fs(app_dir: Path, shm_dir: Path) -> Iterator[ProfileService]:
     )
     svc = ProfileService.open(config=config.file)
     yield svc
+    # What went to the trash at /dev/shm's root (shared by every test): leave nothing there.
+    with contextlib.suppress(Exception):
+        svc.trash_purge(all_=True)
+    with contextlib.suppress(OSError):
+        Path("/dev/shm/.tui-backup-trash").rmdir()
     svc.close()
 
 
@@ -64,7 +70,9 @@ def test_restore_across_two_filesystems(
 
     result = restore_backup(two_fs, dest, point)
     assert tree_hashes(app_dir / "files", shm_dir / "media") == backed_up
-    assert len(result.safety_areas) == 2  # one next to each source, on its filesystem
-    assert any(Path(a).parent == shm_dir for a in result.safety_areas)
+    # what it replaced went to the trash, each on its own filesystem (a rename, never a copy)
+    assert result.safety_areas == [] and len(result.safety_items) == 2  # one per files source
+    media = next(i for i in result.safety_items if i["original"] == str(shm_dir / "media"))
+    assert Path(media["stored"]).stat().st_dev == shm_dir.stat().st_dev
     leftovers = [p.name for p in [*app_dir.iterdir(), *shm_dir.iterdir()] if p.name.startswith(".tui-backup-staging")]
     assert leftovers == []

@@ -34,7 +34,7 @@ def test_sound_point_is_proven_restorable(dsvc: ProfileService) -> None:
     events: list[Event] = []
     result = dsvc.drill_policy("nightly", events.append)
     assert result.ok, result
-    assert (result.point_id, result.problems, result.checked_files) == (point, [], 5)
+    assert (result.point_id, result.problems, result.checked_files) == (point, [], 6)  # db + its metadata + rows.sqlite + files + config + metadata.json
     assert "integrity_check" in result.database and result.proven_at == result.run.finished_at
     # The restore happened in a private scratch dir under the state dir, gone afterwards.
     assert result.finished is not None
@@ -45,7 +45,7 @@ def test_sound_point_is_proven_restorable(dsvc: ProfileService) -> None:
     assert scratch_parent(dsvc).stat().st_mode & 0o777 == 0o700
     run = policy_runs.last_run(dsvc.catalog, "nightly", policy_runs.DRILL)
     assert run is not None and run.status == "succeeded" and run.point_id == point and run.trigger == "manual"
-    assert run.details["checked_files"] == 5 and run.details["problems"] == [] and run.duration_s is not None
+    assert run.details["checked_files"] == 6 and run.details["problems"] == [] and run.duration_s is not None
     job = dsvc.get_job(run.job_id or 0)
     assert (job.kind, job.target, job.status) == ("drill", "nightly", "succeeded")
 

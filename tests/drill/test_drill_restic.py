@@ -39,7 +39,7 @@ def test_restic_drill(profile_config: Path, tmp_path: Path, restic_template: Pat
 
         result = svc.drill_policy("offsite")
         assert result.ok, result
-        assert result.point_id == own and result.checked_files == 4 and "integrity_check" in result.database
+        assert result.point_id == own and result.checked_files == 5 and "integrity_check" in result.database
         run = policy_runs.last_run(svc.catalog, "offsite", policy_runs.DRILL)
         assert run is not None and run.ok and run.point_id == own
         assert os.listdir(scratch_parent(svc)) == []

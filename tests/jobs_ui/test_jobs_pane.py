@@ -16,6 +16,7 @@ from tui_backup.jobs.events import Progress
 from tui_backup.jobs.runner import JobContext, JobRunner, JobSpec, run_job_sync
 from tui_backup.tui.widgets import JobsPane, JobsTable
 from tui_backup.tui.widgets.jobs_log import JobLogScreen
+from tui_backup.tui.widgets.log_tail import LogTailView
 
 from .helpers import OtherProcessJob
 
@@ -35,7 +36,7 @@ def label(app: RecordingApp, selector: str) -> str:
 
 
 def tail_lines(app: RecordingApp) -> list[str]:
-    return [str(line) for line in app.query_one("#job-log", Log).lines]
+    return app.query_one("#job-log", LogTailView).lines
 
 
 async def start_other(config: Path, lines: int, interval: float) -> OtherProcessJob:

@@ -126,8 +126,11 @@ def test_refused_after_a_failed_run_and_newest_never_removed(profile_config: Pat
 
         dest = destination_named(svc.config, "usb")
 
+        pts = {p.id: p for p in svc.list_restore_points("usb")}
+
         async def body(ctx: JobContext) -> None:
-            await dest.remove_points(ctx, [ids["F"], ids["A"]])
+            moves = [(pts[ids[x]], dest.trash_ref(pts[ids[x]], f"item{x}")) for x in "FA"]
+            await dest.trash_points(ctx, moves, expires_at="2026-04-11T12:00:00.000000Z")
 
         finished = run_job_sync(JobRunner(), JobSpec("prune", "usb", body, lock="usb"))
         assert not finished.ok and "newest" in (finished.error_message or "")
@@ -152,6 +155,9 @@ def test_rsync_local(profile_config: Path, drive: Path, app_dir: Path) -> None:
         assert os.stat(drive / ids["F"] / "files" / "files" / "big.bin").st_nlink == len(TIMES)
         check_prune(svc, "rs", "gfs", ids, set())
         _rsync_points_intact(drive, {ids[x] for x in EXPECTED}, app_dir / "files")
+        # the removed points wait in the trash (layer 1) until purged
+        assert os.stat(drive / ids["F"] / "files" / "files" / "big.bin").st_nlink == len(TIMES)
+        svc.trash_purge(all_=True)
         assert os.stat(drive / ids["F"] / "files" / "files" / "big.bin").st_nlink == len(EXPECTED)
         assert not [p for p in drive.iterdir() if p.name.startswith(".removing-")]
 

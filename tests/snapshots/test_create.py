@@ -34,7 +34,7 @@ def test_create_writes_a_verified_checksummed_snapshot(svc: ProfileService, tmp_
     assert SNAPSHOT_ID.match(rec.id)
     directory = Path(rec.path)
     assert directory.parent == svc.paths.snapshots_dir
-    assert sorted(os.listdir(directory)) == ["app.db.zst", "metadata.json"]
+    assert sorted(os.listdir(directory)) == ["app.db.zst", "metadata.json", "rows.sqlite"]  # + the row index
     assert stat.S_IMODE(directory.stat().st_mode) == 0o700
     assert stat.S_IMODE((directory / "app.db.zst").stat().st_mode) == 0o600
     # the checksum is of the stored (compressed) file

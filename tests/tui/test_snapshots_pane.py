@@ -8,13 +8,16 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from textual.widgets import ProgressBar
+from textual.widgets import ContentSwitcher, ProgressBar
 
 from tui_backup.service import ProfileService
-from tui_backup.tui.screens import ConfirmScreen, RestorePlanScreen, SnapshotNoteScreen
+from tui_backup.service.restore import RestorePlan
+from tui_backup.tui.screens import ConfirmScreen, SnapshotNoteScreen
+from tui_backup.tui.screens.restore_wizard import RestoreWizard
+from tui_backup.tui.screens.restore_wizard.plan_step import PlanStep
 from tui_backup.tui.widgets import SnapshotsPane
 
-from .conftest import SIZE, RecordingApp, notes, settle
+from .conftest import SIZE, RecordingApp, notes, screen_text, settle
 
 
 def _rows(db: Path, table: str) -> int:
@@ -92,7 +95,16 @@ async def test_verify_selected_and_all_reports_corruption(app: RecordingApp, dem
         assert bad and first.id in bad[-1][1]
 
 
-async def test_restore_shows_the_dry_run_then_asks_then_restores(
+async def _type(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press(*text)
+
+
+def _step(app: RecordingApp) -> str:
+    assert isinstance(app.screen, RestoreWizard), app.screen
+    return str(app.screen.query_one(ContentSwitcher).current)
+
+
+async def test_restore_opens_the_wizard_dry_run_then_name_then_restores(
     app: RecordingApp, demo_service: ProfileService
 ) -> None:
     snap = demo_service.create_snapshot("good state")
@@ -104,24 +116,26 @@ async def test_restore_shows_the_dry_run_then_asks_then_restores(
     assert _rows(db, "audit_log") == 100
     async with app.run_test(size=SIZE) as pilot:
         pane = await _open_pane(pilot)
-        await pilot.press("r")
+        await pilot.press("r")  # the restore wizard, on this snapshot: where to?
         await settle(pilot)
-        assert isinstance(app.screen, RestorePlanScreen)
-        plan = app.screen.plan
+        assert _step(app) == "step-target"
+        await pilot.press("enter")  # in place
+        await settle(pilot)
+        assert _step(app) == "step-plan"
+        plan = app.screen.query_one(PlanStep).plan
+        assert isinstance(plan, RestorePlan)
         change = next(t for t in plan.tables if t.table == "audit_log")
         assert (change.rows_before, change.rows_after) == (100, before)
         assert _rows(db, "audit_log") == 100  # the dry run changed nothing
-        await pilot.press("c")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("y")
+        await _type(pilot, demo_service.config.name)  # in place: type the profile's name
+        await pilot.press("enter")
         await settle(pilot)
         assert _rows(db, "audit_log") == before
-        done = [msg for title, msg, _ in notes(pilot) if title == "✔ Restored"]
-        assert done and "safety snapshot" in done[0]
-        listed = app.service.list_snapshots()
-        safety = [s for s in listed if s.kind == "safety"]
-        assert len(safety) == 1 and safety[0].id in done[0]
+        safety = [s for s in app.service.list_snapshots() if s.kind == "safety"]
+        assert len(safety) == 1 and safety[0].id in screen_text(pilot)
+        assert any(title == "✔ Restored" for title, _, _ in notes(pilot))
+        await pilot.press("enter")  # closes the wizard; the pane reloads
+        await settle(pilot)
         assert pane.table.row_count == 2
         assert pane.table.selected_id == snap.id
 
@@ -132,16 +146,19 @@ async def test_restore_can_be_cancelled_at_each_step(app: RecordingApp, demo_ser
         await _open_pane(pilot)
         await pilot.press("r")
         await settle(pilot)
-        assert isinstance(app.screen, RestorePlanScreen)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert _step(app) == "step-plan"
+        await pilot.press("enter")  # an empty name never confirms
+        await settle(pilot)
+        assert _step(app) == "step-plan"
         await pilot.press("escape")
-        await pilot.press("r")
+        assert _step(app) == "step-target"
+        await pilot.press("escape")
+        assert _step(app) == "step-point"
+        await pilot.press("escape")
         await settle(pilot)
-        await pilot.press("c")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("enter")  # the focused button is Cancel: a stray Enter never confirms
-        await settle(pilot)
-        assert not isinstance(app.screen, ConfirmScreen | RestorePlanScreen)
+        assert not isinstance(app.screen, RestoreWizard)
         assert [s.kind for s in app.service.list_snapshots()] == ["manual"]
 
 
@@ -160,10 +177,11 @@ async def test_restore_of_a_corrupt_snapshot_is_refused_with_a_hint(
         await _open_pane(pilot)
         await pilot.press("r")
         await settle(pilot)
-        if isinstance(app.screen, RestorePlanScreen):  # a plan may be shown; the restore itself refuses
-            await pilot.press("c")
-            await pilot.pause()
-            await pilot.press("y")
+        await pilot.press("enter")
+        await settle(pilot)
+        if app.screen.query_one(PlanStep).plan is not None:  # a plan may be shown; the restore itself refuses
+            await _type(pilot, demo_service.config.name)
+            await pilot.press("enter")
             await settle(pilot)
         errors = [(title, msg) for title, msg, sev in notes(pilot) if sev == "error"]
         assert errors, notes(pilot)
@@ -201,6 +219,6 @@ async def test_actions_on_an_empty_list_say_so(app: RecordingApp) -> None:
         for key in ("v", "V", "d", "r"):
             await pilot.press(key)
             await settle(pilot)
-        assert not isinstance(app.screen, ConfirmScreen | RestorePlanScreen)
+        assert not isinstance(app.screen, ConfirmScreen | RestoreWizard)
         warnings = [msg for _, msg, sev in notes(pilot) if sev == "warning"]
         assert len(warnings) == 4

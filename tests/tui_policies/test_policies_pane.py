@@ -22,14 +22,16 @@ from tests.tui.conftest import (
 from tests.tui_destinations.conftest import add_destination
 from tui_backup import clock
 from tui_backup.service import ProfileService
+from tui_backup.service.backup_restore import BackupRestorePlan
 from tui_backup.tui.screens import ConfirmScreen
-from tui_backup.tui.screens.backup_screens import BackupRestorePlanScreen, RestoreTargetScreen
 from tui_backup.tui.screens.policy_form import PolicyFormScreen
 from tui_backup.tui.screens.policy_screens import (
     DecisionTable,
     PolicyPointsScreen,
     PrunePreviewScreen,
 )
+from tui_backup.tui.screens.restore_wizard import RestoreWizard
+from tui_backup.tui.screens.restore_wizard.plan_step import PlanStep
 from tui_backup.tui.widgets.destinations import DestinationsPane
 from tui_backup.tui.widgets.policies import PoliciesPane
 
@@ -233,13 +235,18 @@ async def test_restore_points_of_a_policy_restore_with_a_dry_run(policy_app: Rec
         await settle(pilot)
         points = policy_app.screen
         assert isinstance(points, PolicyPointsScreen) and len(points.points) == 3
-        await pilot.press("enter")
-        assert isinstance(policy_app.screen, RestoreTargetScreen)
+        await pilot.press("enter")  # the restore wizard, on this point: what to restore?
+        await settle(pilot)
+        wizard = policy_app.screen
+        assert isinstance(wizard, RestoreWizard)
+        await pilot.press("enter")  # everything
+        await settle(pilot)
         await pilot.press("enter")  # in place
         await settle(pilot)
-        assert isinstance(policy_app.screen, BackupRestorePlanScreen)
-        await pilot.press("escape")
+        assert isinstance(wizard.query_one(PlanStep).plan, BackupRestorePlan)  # the dry run
+        await pilot.press("escape", "escape", "escape", "escape")
         await settle(pilot)
+        assert not isinstance(policy_app.screen, RestoreWizard)
         assert not [n for n in notes(pilot) if n[2] == "error"], notes(pilot)
 
 

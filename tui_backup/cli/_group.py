@@ -2,15 +2,21 @@
 
 Every command (and the tests that call `app` through CliRunner) runs inside
 `RootGroup.invoke`, so every failure is reported the same way (see `_errors`).
+
+Command groups are loaded lazily: `lazy_commands` maps each top-level command name to the
+module of tui_backup/cli that registers it, and a module is imported (and its commands
+built) only when one of its names is used — `journal list` never imports the policy
+editor, the restore code or their dependencies. `--help` and a mistyped name load all.
 """
 
 from __future__ import annotations
 
 import errno
-from collections.abc import Callable
+import importlib
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 import typer
 from typer.core import TyperGroup
@@ -24,10 +30,52 @@ EXIT_INTERRUPTED = 130  # the shell's code for SIGINT
 class RootGroup(TyperGroup):
     """The `tui-backup` command group."""
 
+    # command name -> module (in tui_backup.cli) whose `register(app)` adds it; see cli/__init__.
+    lazy_commands: ClassVar[Mapping[str, str]] = {}
+
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
-        help_names = (self.context_settings or {}).get("help_option_names", ["--help"])
-        _install_plain_coercion(self, list(help_names))
+        self._help_names = list((self.context_settings or {}).get("help_option_names", ["--help"]))
+        _install_plain_coercion(self, self._help_names)
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:  # type: ignore[override]
+        self._load_all()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> Any:  # type: ignore[override]
+        if cmd_name not in self.commands:
+            module = self.lazy_commands.get(cmd_name)
+            if module is not None:
+                self._load(module)
+            else:
+                self._load_all()  # an unknown name: Typer suggests close matches from them all
+        return super().get_command(ctx, cmd_name)
+
+    def _load_all(self) -> None:
+        for name, module in self.lazy_commands.items():
+            if name not in self.commands:
+                self._load(module)
+        # Keep the table's order (`--help` lists commands in it), eager commands first.
+        order = [n for n in self.commands if n not in self.lazy_commands] + list(self.lazy_commands)
+        self.commands = {n: self.commands[n] for n in order if n in self.commands}
+
+    def _load(self, module_name: str) -> None:
+        """Import one command module and add the click commands its `register` makes."""
+        import typer.main
+        from typer.models import TyperInfo
+
+        module = importlib.import_module(f"tui_backup.cli.{module_name}")
+        holder = typer.Typer()
+        module.register(holder)
+        built = typer.main.get_group_from_info(
+            TyperInfo(holder),
+            pretty_exceptions_short=True,
+            rich_markup_mode=self.rich_markup_mode,
+            suggest_commands=self.suggest_commands,
+        )
+        for name, command in built.commands.items():
+            _install_plain_coercion(command, self._help_names)
+            self.commands[name] = command
 
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:

@@ -87,7 +87,68 @@ def table(columns: Sequence[str], rows: Iterable[Sequence[str]], *, right: Seque
 
 
 def print_table(columns: Sequence[str], rows: Iterable[Sequence[str]], *, right: Sequence[str] = ()) -> None:
+    rows = [tuple(row) for row in rows]
+    plain = _plain_table(columns, rows, right) if _plain_stdout() else None
+    if plain is not None:
+        sys.stdout.write(plain)
+        sys.stdout.flush()
+        return
     stdout_console().print(table(columns, rows, right=right))
+
+
+def _plain_stdout() -> bool:
+    """True when rich would write stdout as plain text at PIPE_WIDTH: not a terminal, and no
+    variable that makes rich treat it as one or changes its width."""
+    env = os.environ
+    if "COLUMNS" in env or "FORCE_COLOR" in env or "TTY_COMPATIBLE" in env:
+        return False
+    if not (getattr(sys.stdout, "encoding", None) or "").lower().startswith("utf"):
+        return False  # rich draws the rule in ASCII then
+    isatty = getattr(sys.stdout, "isatty", None)
+    try:
+        return isatty is not None and not isatty()
+    except ValueError:  # closed
+        return False
+
+
+def _has_emoji_code(text: str) -> bool:
+    from rich._emoji_replace import _emoji_replace  # the emoji table only (~3 ms), not the console
+
+    return _emoji_replace(text) != text
+
+
+def _plain_table(columns: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[str]) -> str | None:
+    """The exact text rich prints for `table(...)` on a plain stream, without importing rich
+    (~0.1 s of start-up: a third of `journal list`). None — rich then renders it — unless
+    every cell is printable ASCII without edge spaces and the table fits PIPE_WIDTH.
+    tests/cli/test_output.py checks it byte for byte against rich."""
+    if not columns or any("[" in c or ":" in c or not (c.isascii() and c.isprintable()) for c in columns):
+        return None
+    widths = [len(c) for c in columns]
+    for row in rows:
+        if len(row) != len(columns):
+            return None
+        for i, cell in enumerate(row):
+            if not (cell.isascii() and cell.isprintable()) or cell != cell.strip() or "\\" in cell:
+                return None  # wide or control characters; edge spaces (rich trims some)
+            if ":" in cell and _has_emoji_code(cell):  # rich shows `:name:` as emoji: leave it to rich
+                return None
+            widths[i] = max(widths[i], len(cell))
+    # SIMPLE_HEAD without edges: cells padded one space each side (not at the outer edges),
+    # columns divided by one space, a rule of the table's width under the header.
+    total = sum(widths) + 3 * (len(widths) - 1)
+    if total > PIPE_WIDTH:
+        return None
+    last = len(columns) - 1
+    justify = [str.rjust if c in right else str.ljust for c in columns]
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [justify[i](cell, widths[i]) for i, cell in enumerate(cells)]
+        return "   ".join(parts) if last else parts[0]
+
+    out = [line(columns), "\u2500" * total]
+    out.extend(line(row) for row in rows)
+    return "\n".join(out) + "\n"
 
 
 def print_fields(fields: Sequence[tuple[str, str]]) -> None:

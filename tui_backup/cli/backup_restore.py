@@ -47,7 +47,7 @@ def restore(
 
     Everything fetched is checked against the backup's metadata.json first. In place, the
     live database gets a safety snapshot and every replaced file is moved to a safety area;
-    any failure rolls everything back. On a terminal it shows the changes and asks;
+    any failure rolls everything back; after success the replaced files are in the trash. On a terminal it shows the changes and asks;
     otherwise it needs --yes.
     """
     from tui_backup.cli._confirm import confirm
@@ -133,5 +133,8 @@ def _print_result(result: BackupRestoreResult) -> None:
     if result.safety_snapshot_id:
         say(f"  the previous database is kept as safety snapshot {escape(result.safety_snapshot_id)}"
             f" (undo: tui-backup snapshot restore {escape(result.safety_snapshot_id)})")
+    for item in result.safety_items:
+        say(f"  the replaced {escape(item['original'])} is trash item [bold]{escape(item['id'])}[/]"
+            f" (undo: {escape(item['restore'])})")
     for area in result.safety_areas:
         say(f"  replaced files were moved to {escape(area)}")

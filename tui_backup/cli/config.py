@@ -66,16 +66,14 @@ def set_(
     key: KeyArgument,
     value: Annotated[str, typer.Argument(metavar="VALUE", help="New value; lists as comma-separated paths.")],
 ) -> None:
-    """Change one value, keeping the file's comments and layout; refuses an invalid result."""
+    """Change one value, keeping the file's comments and layout; refuses an invalid result.
+    The change is journaled (`config.change`, secrets redacted)."""
     from tui_backup.cli._output import escape, print_warnings, say
-    from tui_backup.config import ConfigDocument, coerce_value
+    from tui_backup.service.config_edit import set_value_at
 
-    doc = ConfigDocument(state(ctx).config_path())
-    new = coerce_value(key, value)
-    doc.set(key, new)
-    config = doc.save(check_paths=True)
-    print_warnings(config.warnings)
-    say(f"{escape(key)} = {escape(_toml(new))}  [dim]({escape(str(doc.path))})[/]")
+    change = set_value_at(state(ctx).config_path(), key, value, raw=True)
+    print_warnings(change.warnings)
+    say(f"{escape(key)} = {escape(_toml(change.after))}  [dim]({escape(change.file)})[/]")
 
 
 @group.command("validate")

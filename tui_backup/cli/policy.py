@@ -395,6 +395,9 @@ def _print_plan(plan: Any) -> None:
         say(f"{kept} kept, {removing} would be removed (dry run: nothing was changed)")
     else:
         say(f"{kept} kept, {len(plan.removed)} removed")
+        if plan.trash_items:  # layer 1: they wait in the destination's trash
+            say(f"the removed points are in the trash ({', '.join(plan.trash_items)}): "
+                "`tui-backup trash restore ID` brings one back")
 
 
 def _finish_outcome(outcome: Any, *, as_json: bool) -> None:

@@ -12,9 +12,10 @@ from tui_backup.cli._state import state
 
 if TYPE_CHECKING:
     from tui_backup.catalog.snapshots import SnapshotRecord
+    from tui_backup.service.db_changes import DbChanges
     from tui_backup.service.restore import RestorePlan
 
-group = typer.Typer(help="Snapshots of the database (layer 3): create, list, verify, restore.", no_args_is_help=True)
+group = typer.Typer(help="Snapshots of the database (layer 3): create, list, verify, diff, restore.", no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output only, on stdout.")]
 IdArgument = Annotated[str, typer.Argument(metavar="ID", help="Snapshot id, a unique prefix of it, or `latest`.")]
@@ -203,6 +204,82 @@ def prune(
         say("nothing to prune")
 
 
+@group.command("diff")
+def diff(
+    ctx: typer.Context,
+    old_id: Annotated[
+        str | None, typer.Argument(metavar="[OLD]", help="Older snapshot (default: the one before NEW).")
+    ] = None,
+    new_id: Annotated[str | None, typer.Argument(metavar="[NEW]", help="Newer snapshot (default: the newest).")] = None,
+    keys: Annotated[int, typer.Option("--keys", metavar="N", help="Sample keys shown per change (default 10).")] = 10,
+    as_json: JsonOption = False,
+) -> None:
+    """Rows inserted, updated and deleted per table, and schema changes, between two snapshots.
+
+    Computed from the per-row hashes stored with each SQLite snapshot (not the live database).
+    """
+    from tui_backup.cli._output import print_json
+
+    with state(ctx).service(check_paths=False) as svc:
+        changes = svc.db_changes(old_id, new_id, keys=keys)
+    if as_json:
+        print_json(changes.to_json())
+        return
+    _print_db_changes(changes)
+
+
+def _print_db_changes(changes: DbChanges) -> None:
+    from tui_backup.cli._output import print_table, say
+    from tui_backup.tui.formatting import local_time
+
+    say(
+        f"from snapshot [bold]{_e(changes.old_id)}[/] ({_e(local_time(changes.old_created_at))})"
+        f" to [bold]{_e(changes.new_id)}[/] ({_e(local_time(changes.new_created_at))})"
+    )
+    if not changes.changed:
+        say(f"no changes ({changes.unchanged_tables} tables compared)")
+        return
+
+    def rows(n: int | None) -> str:
+        return "—" if n is None else f"{n:,}"
+
+    if changes.tables:
+        print_table(
+            ("TABLE", "STATUS", "INSERTED", "UPDATED", "DELETED", "ROWS BEFORE", "ROWS AFTER"),
+            (
+                (t.table, t.status, f"{t.inserted:,}", f"{t.updated:,}", f"{t.deleted:,}", rows(t.rows_before),
+                 rows(t.rows_after))
+                for t in changes.tables
+            ),
+            right=("INSERTED", "UPDATED", "DELETED", "ROWS BEFORE", "ROWS AFTER"),
+        )  # fmt: skip
+    for t in changes.tables:
+        keyed = ", ".join(t.keyed_by)
+        for what, sample in t.samples.items():
+            shown = ", ".join(_key_label(k) for k in sample)
+            more = " …" if len(sample) < {"inserted": t.inserted, "updated": t.updated, "deleted": t.deleted}[what] else ""
+            say(f"  {_e(t.table)} {what} ({_e(keyed)}): {_e(shown)}{more}")
+        for c in t.columns_added if t.status == "changed" else ():
+            say(f"  {_e(t.table)}: column added {_e(c)}")
+        for c in t.columns_removed:
+            say(f"  {_e(t.table)}: column removed {_e(c)}")
+        for c in t.columns_changed:
+            say(f"  {_e(t.table)}: column changed {_e(c)}")
+        if t.note:
+            say(f"  {_e(t.table)}: {_e(t.note)}")
+    if changes.schema:
+        say("schema:")
+        for s in changes.schema:
+            say(f"  {s.change} {s.type} {_e(s.name)}" + (f": {_e(s.after)}" if s.after and s.change != "removed" else ""))
+    say(f"{changes.unchanged_tables} other table(s) unchanged")
+
+
+def _key_label(key: object) -> str:
+    import json
+
+    return key if isinstance(key, str) else json.dumps(key)
+
+
 @group.command("restore")
 def restore(
     ctx: typer.Context,
@@ -252,6 +329,8 @@ def restore(
             f"  the previous content is kept as safety snapshot {_e(result.safety_snapshot_id)}"
             f" (undo: tui-backup snapshot restore {_e(result.safety_snapshot_id)})"
         )
+    for item_id in result.trash_items:
+        say(f"  the replaced file is trash item {_e(item_id)} (undo: tui-backup trash restore {_e(item_id)} --overwrite)")
 
 
 def _print_plan(plan: RestorePlan) -> None:

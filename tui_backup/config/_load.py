@@ -266,6 +266,7 @@ class _Validator:
                 verify=s["verify"],
                 timeout_seconds=s["timeout_seconds"],
                 prune_after_create=s["prune_after_create"],
+                row_changes=s["row_changes"],
             ),
             volumes=VolumesSection(min_free_mb=v["volumes"]["min_free_mb"]),
             trash=TrashSection(
@@ -291,6 +292,8 @@ class _Validator:
     ) -> tuple[tuple[Policy, ...], tuple[DestinationConfig, ...]]:
         """Each [[policy]] (see tui_backup.policies._parse); inline [policy.destination]
         tables come back as destinations named after their policy."""
+        if isinstance(tables, list) and not tables:  # none: the parser is not even imported
+            return (), ()
         from tui_backup.policies._parse import parse_policies
 
         return parse_policies(tables, self.file, self.text, destinations, base=self.base, profile=profile)
@@ -298,6 +301,8 @@ class _Validator:
     def destinations(self, tables: list[dict[str, Any]], profile: str) -> tuple[DestinationConfig, ...]:
         """Check each [[destination]]: a unique valid name, a known type, and (through the
         type's module) its own keys."""
+        if isinstance(tables, list) and not tables:  # none: the registry is not even imported
+            return ()
         from tui_backup.destinations import check_destination_config
 
         lines = _array_lines(self.text, "destination")

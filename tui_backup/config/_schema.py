@@ -44,6 +44,10 @@ class Section:
         return None
 
 
+# [snapshots] row_changes = "auto": the largest database copy whose rows are hashed (the cost
+# grows with the size: about 2.5 CPU-s at 1.2 GB would break issue 2's snapshot speed target).
+ROW_CHANGES_AUTO_MAX_MB = 256
+
 SECTIONS: tuple[Section, ...] = (
     Section(
         "profile",
@@ -103,6 +107,15 @@ SECTIONS: tuple[Section, ...] = (
             ),
             Key("timeout_seconds", "int", 3600, "Give up on a snapshot that takes longer than this.", minimum=1),
             Key("prune_after_create", "bool", True, "Apply `keep` after every new snapshot."),
+            Key(
+                "row_changes",
+                "choice",
+                "auto",
+                "Record row changes (`db.changed`, `snapshot diff`) by hashing every row of each SQLite snapshot:"
+                f' "auto" (only when the database is at most {ROW_CHANGES_AUTO_MAX_MB} MB: about 0.7 CPU-s at'
+                f' {ROW_CHANGES_AUTO_MAX_MB} MB, overlapping the compression), "on" (always) or "off" (never).',
+                choices=("auto", "on", "off"),
+            ),
         ),
     ),
     Section(

@@ -6,8 +6,6 @@ import os
 import re
 from pathlib import Path
 
-import platformdirs
-
 from tui_backup.errors import ProfileNotFoundError, UsageError
 
 APP_NAME = "tui-backup"
@@ -17,6 +15,8 @@ PROFILE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
 def config_home() -> Path:
+    import platformdirs  # imported where used: not needed when --config and state_dir are given
+
     return Path(platformdirs.user_config_dir(APP_NAME))
 
 
@@ -29,6 +29,8 @@ def user_themes_dir() -> Path:
 
 
 def state_home() -> Path:
+    import platformdirs
+
     return Path(platformdirs.user_state_dir(APP_NAME))
 
 

@@ -58,6 +58,7 @@ class SnapshotsSection:
     verify: Literal["quick", "full"] = "quick"
     timeout_seconds: int = 3600
     prune_after_create: bool = True
+    row_changes: Literal["auto", "on", "off"] = "auto"  # hash every row of SQLite snapshots (db.changed)
 
 
 @dataclass(frozen=True)

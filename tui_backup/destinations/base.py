@@ -47,6 +47,8 @@ BackupType = Literal["full", "database", "files", "config"]
 BACKUP_TYPES: tuple[BackupType, ...] = ("full", "database", "files", "config")
 METADATA_NAME = "metadata.json"
 TOOL_TAG = "tui-backup"
+DEST_TRASH_DIR = ".tui-backup-trash"  # restore points removed by retention wait here (layer 1)
+TRASHED_TAG = "tui-backup-trashed"  # restic: `tui-backup-trashed=<expires stamp>` on a trashed snapshot
 
 
 @dataclass(frozen=True)
@@ -143,11 +145,37 @@ class Destination(Protocol):
         return the root of the fetched tree. Foreign restic snapshots come back as restic
         restored them (under "foreign/"), with no metadata.json."""
 
-    async def remove_points(self, ctx: JobContext, point_ids: Sequence[str]) -> None:
-        """Remove these restore points (retention). Local and rsync: each directory or
-        archive leaves in one rename (so an interruption never leaves half a point that
-        looks complete; through the trash once the trash issue lands); restic: `forget`
-        the ids, then `prune`. Never called with the newest successful point."""
+    # ---- retention through the trash (layer 1; service/trash_points.py drives these) ----
+    #
+    # A restore point retention drops is not deleted: local and rsync MOVE it (one rename,
+    # same filesystem) into `DEST_TRASH_DIR/<trash item id>/<point id>` inside the
+    # destination's root directory; restic TAGS it (`TRASHED_TAG=<expires>`) and hides it
+    # from `list_points`. A `ref` (from `trash_ref`) names the trashed point for the calls
+    # below; the service keeps it in the trash item's details.
+
+    def trash_ref(self, point: RestorePoint, item_id: str) -> str:
+        """The ref the point will have in the destination's trash (known before it moves)."""
+
+    def trash_location(self, ref: str) -> str:
+        """Where a trashed point is, for display (no secret in it)."""
+
+    async def trash_points(self, ctx: JobContext, moves: Sequence[tuple[RestorePoint, str]], *,
+                           expires_at: str) -> None:
+        """Move these restore points (with their refs) into the destination's trash; the
+        newest complete point is refused (checked before anything moves). Each leaves the
+        listing in one step, so an interruption never leaves half a point that looks complete."""
+
+    async def trashed_refs(self, ctx: JobContext | None) -> set[str]:
+        """The refs of every point in the destination's trash (to settle interrupted moves)."""
+
+    async def restore_trashed(self, ctx: JobContext, ref: str) -> str:
+        """Put a trashed point back (listed again); returns its restore point id (restic: a
+        new snapshot id, as re-tagging rewrites the snapshot). A point of that id already
+        there is refused."""
+
+    async def purge_trashed(self, ctx: JobContext, refs: Sequence[str]) -> None:
+        """Delete trashed points for good (restic: `forget` them, then `prune`). Refs no
+        longer there are skipped."""
 
     async def init(self, ctx: JobContext) -> None:
         """Prepare the destination (restic: `restic init`); a no-op where nothing is needed."""

@@ -30,8 +30,10 @@ import zstandard
 from tui_backup.config._schema import Key
 from tui_backup.destinations import check_table, config_error
 from tui_backup.destinations._manifest import CHUNK, artifacts_of, read_metadata, verify_tree
+from tui_backup.destinations._trash_dir import check_ref, purge_trashed_in, trashed_refs_in
 from tui_backup.destinations.base import (
     BACKUP_TYPES,
+    DEST_TRASH_DIR,
     METADATA_NAME,
     BackupContent,
     BackupOutcome,
@@ -55,7 +57,7 @@ KEYS: tuple[Key, ...] = (
 )
 
 INCOMPLETE = ".incomplete-"
-REMOVING = ".removing-"  # a restore point on its way out (retention): never listed
+REMOVING = ".removing-"  # leftovers of the old rename-then-delete removal: cleaned up
 ARCHIVE_SUFFIX = ".tar.zst"
 
 
@@ -424,37 +426,75 @@ class LocalDestination:
             raise JobError(ErrorKind.FAILED, f"no restore point {point_id!r} at {self.root}", "see `tui-backup backup list`")
         return p
 
-    # ---- retention ----
+    # ---- retention, through the trash (base.py) ----
 
-    async def remove_points(self, ctx: JobContext, point_ids: Sequence[str]) -> None:
-        """Each point leaves in one rename (to `.removing-<id>`, which listing skips), then is
-        deleted; the newest point is refused. Leftovers of an interrupted removal go first."""
-        await ctx.in_thread(self._remove_points, ctx, list(point_ids))
-        ctx.summary = f"removed {len(point_ids)} restore point(s) from {self.root}"
+    @property
+    def trash_dir(self) -> Path:
+        return self.root / DEST_TRASH_DIR
 
-    def _remove_points(self, ctx: JobContext, point_ids: list[str]) -> None:
+    def trash_ref(self, point: RestorePoint, item_id: str) -> str:
+        return f"{item_id}/{point.id}"
+
+    def trash_location(self, ref: str) -> str:
+        return str(self.trash_dir / ref)
+
+    async def trash_points(self, ctx: JobContext, moves: Sequence[tuple[RestorePoint, str]], *,
+                           expires_at: str) -> None:
+        """Each point leaves in one rename into `<root>/.tui-backup-trash/<item>/`; the
+        newest point is refused. Leftovers of the old `.removing-*` path go first."""
+        await ctx.in_thread(self._trash_points, ctx, [(p.id, ref) for p, ref in moves])
+        ctx.summary = f"moved {len(moves)} restore point(s) to the trash at {self.trash_dir}"
+
+    def _trash_points(self, ctx: JobContext, moves: list[tuple[str, str]]) -> None:
         for leftover in self.root.glob(REMOVING + "*"):
             _remove(leftover)
         points = self._list()
         known = {p.id for p in points}
         newest = next((p.id for p in points if p.complete), None)
-        for pid in point_ids:
+        for pid, ref in moves:
             if "/" in pid or pid.startswith(".") or pid not in known:
                 raise JobError(ErrorKind.FAILED, f"no restore point {pid!r} at {self.root}",
                                "list them with `tui-backup backup list`")
             if pid == newest:
                 raise JobError(ErrorKind.FAILED, f"refusing to remove {pid}: it is the newest backup at {self.root}",
                                "the newest backup is never removed (this is a bug)")
-        for pid in point_ids:
+            check_ref(ref)
+        make_private_dir(self.trash_dir)
+        for pid, ref in moves:
             ctx.cancel_token.raise_if_cancelled()
-            doomed = self.root / (REMOVING + pid)
+            holder = self.trash_dir / ref.split("/", 1)[0]
             try:
-                os.rename(self.root / pid, doomed)  # gone from the listing in one step
+                make_private_dir(holder)
+                os.rename(self.root / pid, holder / pid)  # gone from the listing in one step
                 fsync_dir(self.root)
+                fsync_dir(holder)
             except OSError as exc:
                 raise _classify_os_error(exc, self.name) from exc
-            _remove(doomed)
-            ctx.thread_log(f"removed {pid}")
+            checkpoint("dest_trash.moved")  # tests: a kill between two moves
+            ctx.thread_log(f"moved {pid} to the trash ({holder.name})")
+
+    async def trashed_refs(self, ctx: JobContext | None) -> set[str]:
+        return trashed_refs_in(self.trash_dir)
+
+    async def restore_trashed(self, ctx: JobContext, ref: str) -> str:
+        check_ref(ref)
+        item, pid = ref.split("/", 1)
+        src, dst = self.trash_dir / ref, self.root / pid
+        if not os.path.lexists(src):
+            raise JobError(ErrorKind.FAILED, f"{src} is gone", "it was deleted outside the tool")
+        if os.path.lexists(dst):
+            raise JobError(ErrorKind.FAILED, f"a restore point {pid} already exists at {self.root}",
+                           "remove or rename it first")
+        os.rename(src, dst)
+        fsync_dir(self.root)
+        with contextlib.suppress(OSError):
+            (self.trash_dir / item).rmdir()
+        ctx.summary = f"restore point {pid} is back at {self.root}"
+        return pid
+
+    async def purge_trashed(self, ctx: JobContext, refs: Sequence[str]) -> None:
+        await ctx.in_thread(purge_trashed_in, self.trash_dir, list(refs))
+        ctx.summary = f"deleted {len(refs)} restore point(s) from the trash at {self.trash_dir}"
 
     # ---- fetch ----
 

@@ -52,6 +52,7 @@ from tui_backup.config.locations import state_home
 from tui_backup.destinations._restic_password import PASSWORD_KEYS, PasswordSource
 from tui_backup.destinations.base import (
     TOOL_TAG,
+    TRASHED_TAG,
     BackupContent,
     BackupOutcome,
     DestinationConfigContext,
@@ -420,11 +421,14 @@ class ResticDestination:
             foreign=not ours, location=f"{self.describe()} {sid[:8]}",
             tags=tuple(t for t in tags if not t.startswith(LAYOUT_TAG)),
             details={"paths": list(snap.get("paths") or ()), "profile": fields.get("profile"),
-                     "policy": fields.get("policy"), "short_id": snap.get("short_id")},
+                     "policy": fields.get("policy"), "short_id": snap.get("short_id"), "key": _key(snap)},
         )
 
     async def list_points(self, ctx: JobContext | None) -> list[RestorePoint]:
-        points = [self._point(s) for s in await self._snapshots(ctx)]
+        """Every snapshot but those in the trash (layer 1: tagged `tui-backup-trashed=…`)."""
+        snaps = await self._snapshots(ctx)
+        trashed = {_key(s) for s in snaps if _trashed(s)}
+        points = [self._point(s) for s in snaps if _key(s) not in trashed]
         return sorted(points, key=lambda p: p.created_at, reverse=True)
 
     async def _find(self, ctx: JobContext, point_id: str) -> dict[str, Any]:
@@ -497,10 +501,25 @@ class ResticDestination:
             eta = (total - done) / rate if total and rate and total >= done else None
             ctx.progress(Progress("restoring", fraction, done, total, "", 0, None, rate, eta, ""))
 
-    async def remove_points(self, ctx: JobContext, point_ids: Sequence[str]) -> None:
-        """`restic forget ID...` then `restic prune` (a stale lock of a killed run is unlocked
-        by `_run`). The newest snapshot of this profile is refused."""
-        ids = list(point_ids)
+    # -- retention, through the trash (base.py) --
+    #
+    # A doomed snapshot is TAGGED `tui-backup-trashed=<expires stamp>` (restic rewrites a
+    # snapshot to re-tag it: a new id, `original` = the first id). Its ref is that first id
+    # (`_key`), stable across re-tagging. Every snapshot of a key that carries the tag is
+    # hidden from `list_points` (a `tag` killed between writing the new snapshot and removing
+    # the old one leaves both: both are hidden, both are forgotten by the purge).
+
+    def trash_ref(self, point: RestorePoint, item_id: str) -> str:
+        return str(point.details.get("key") or point.id)
+
+    def trash_location(self, ref: str) -> str:
+        return f"{self.describe()} {ref[:8]} (tagged {TRASHED_TAG})"
+
+    async def trash_points(self, ctx: JobContext, moves: Sequence[tuple[RestorePoint, str]], *,
+                           expires_at: str) -> None:
+        """One `restic tag --add tui-backup-trashed=<expires>` for all of them. The newest
+        snapshot of this profile is refused."""
+        ids = [p.id for p, _ in moves]
         if not ids:
             return
         snaps = await self._snapshots(ctx)
@@ -509,24 +528,69 @@ class ResticDestination:
             if not re.fullmatch(r"[0-9a-f]{64}", sid) or sid not in full:
                 raise JobError(ErrorKind.FAILED, f"no snapshot {sid!r} in {self.describe()}",
                                f"list them with `tui-backup backup list {self.name}`")
-        ours = [s for s in snaps if self._ours([str(t) for t in s.get("tags") or ()])]
+        ours = [s for s in snaps if self._ours([str(t) for t in s.get("tags") or ()]) and not _trashed(s)]
         if ours:
             newest = max(ours, key=lambda s: _utc(str(s.get("time", ""))))
             if str(newest.get("id")) in ids:
                 raise JobError(ErrorKind.FAILED, f"refusing to forget {str(newest.get('id'))[:8]}: it is the newest "
                                f"backup in {self.describe()}", "the newest backup is never removed (this is a bug)")
-        c, _ = await self._run(ctx, ["forget", "--", *ids], initialise=False)
+        stamp = expires_at[:19].replace("-", "").replace(":", "") + "Z"
+        c, _ = await self._run(ctx, ["tag", "--add", f"{TRASHED_TAG}={stamp}", "--", *ids], initialise=False)
         c.raise_if_failed()
-        ctx.log(f"forgot {len(ids)} snapshot(s): {', '.join(sid[:8] for sid in ids)}")
+        ctx.log(f"tagged {len(ids)} snapshot(s) {TRASHED_TAG}={stamp}: {', '.join(sid[:8] for sid in ids)}")
+        ctx.summary = f"moved {len(ids)} snapshot(s) to the trash (tagged) in {self.describe()}"
+
+    async def trashed_refs(self, ctx: JobContext | None) -> set[str]:
+        return {_key(s) for s in await self._snapshots(ctx) if _trashed(s)}
+
+    async def restore_trashed(self, ctx: JobContext, ref: str) -> str:
+        snaps = [s for s in await self._snapshots(ctx) if _key(s) == ref]
+        tagged = [s for s in snaps if _trashed(s)]
+        if not tagged:
+            raise JobError(ErrorKind.FAILED, f"no trashed snapshot {ref[:8]} in {self.describe()}",
+                           "it was forgotten outside the tool")
+        tags = sorted({str(t) for s in tagged for t in s.get("tags") or () if str(t).startswith(TRASHED_TAG + "=")})
+        args = ["tag"]
+        for tag in tags:
+            args += ["--remove", tag]
+        c, _ = await self._run(ctx, [*args, "--", *(str(s["id"]) for s in tagged)], initialise=False)
+        c.raise_if_failed()
+        back = [s for s in await self._snapshots(ctx) if _key(s) == ref and not _trashed(s)]
+        if not back:
+            raise JobError(ErrorKind.FAILED, f"snapshot {ref[:8]} did not come back", "see the job's log")
+        sid = str(back[0]["id"])
+        ctx.summary = f"snapshot {sid[:8]} is back in {self.describe()}"
+        return sid
+
+    async def purge_trashed(self, ctx: JobContext, refs: Sequence[str]) -> None:
+        """`restic forget` every snapshot of these refs (only refs still tagged), then `restic prune`."""
+        wanted = set(refs)
+        snaps = await self._snapshots(ctx)
+        trashed_keys = {_key(s) for s in snaps if _trashed(s)} & wanted
+        doomed = [str(s["id"]) for s in snaps if _key(s) in trashed_keys]
+        if not doomed:
+            return
+        c, _ = await self._run(ctx, ["forget", "--", *doomed], initialise=False)
+        c.raise_if_failed()
+        ctx.log(f"forgot {len(doomed)} snapshot(s): {', '.join(sid[:8] for sid in doomed)}")
         c, _ = await self._run(ctx, ["prune"], initialise=False)
         c.raise_if_failed()
-        ctx.summary = f"forgot {len(ids)} snapshot(s) and pruned {self.describe()}"
+        ctx.summary = f"forgot {len(doomed)} trashed snapshot(s) and pruned {self.describe()}"
 
     async def check(self, ctx: JobContext, *, read_data_subset: str | None = None) -> None:
         args = ["check"] + (["--read-data-subset", read_data_subset] if read_data_subset else [])
         c, _ = await self._run(ctx, args, initialise=False)
         c.raise_if_failed()
         ctx.summary = "no errors were found" + (f" (read data subset {read_data_subset})" if read_data_subset else "")
+
+
+def _key(snap: Mapping[str, Any]) -> str:
+    """A snapshot's id before any re-tagging (stable while it moves in and out of the trash)."""
+    return str(snap.get("original") or snap.get("id", ""))
+
+
+def _trashed(snap: Mapping[str, Any]) -> bool:
+    return any(str(t).startswith(TRASHED_TAG + "=") for t in snap.get("tags") or ())
 
 
 def _arrange(raw: Path, staging: Path, layout: Mapping[str, str]) -> None:

@@ -37,7 +37,9 @@ from tui_backup.config import Key
 from tui_backup.destinations import check_table, config_error, key_line
 from tui_backup.destinations._manifest import read_metadata, verify_tree
 from tui_backup.destinations._rsync_site import LATEST, RsyncSite
+from tui_backup.destinations._trash_dir import PURGING, check_ref, purge_trashed_in, trashed_refs_in
 from tui_backup.destinations.base import (
+    DEST_TRASH_DIR,
     METADATA_NAME,
     BackupContent,
     BackupOutcome,
@@ -46,12 +48,13 @@ from tui_backup.destinations.base import (
     RestorePoint,
 )
 from tui_backup.destinations.ssh import SSH_CONFIG_KEYS, is_remote, remote_from_config
-from tui_backup.fsutil import fsync_dir
+from tui_backup.fsutil import fsync_dir, make_private_dir
 from tui_backup.jobs.errors import ErrorKind, JobError, classify_rsync
 from tui_backup.jobs.events import Progress
 from tui_backup.jobs.parsers import OutputParser
 from tui_backup.jobs.parsers.rsync import RsyncParser, RsyncStats
 from tui_backup.jobs.process import ProcessResult, run_process
+from tui_backup.service.faults import checkpoint
 from tui_backup.service.volumes import Volume
 
 if TYPE_CHECKING:
@@ -59,7 +62,8 @@ if TYPE_CHECKING:
 
 RSYNC = "rsync"
 INPROGRESS = ".inprogress"
-REMOVING = ".removing-"  # a restore point on its way out (retention): never listed
+REMOVING = ".removing-"  # leftovers of the old rename-then-delete removal: cleaned up
+T = DEST_TRASH_DIR  # BASE/.tui-backup-trash/<item id>/<point id>: points removed by retention
 STAMP_RE = re.compile(r"\d{8}T\d{6}Z\Z")
 _BWLIMIT_RE = re.compile(r"\d+(\.\d+)?[KMGkmg]?\Z")
 # Always: archive mode (perms, times, links), progress2 with the full file list known up
@@ -259,21 +263,38 @@ def _points_in(root: Path, destination: str, location: str) -> list[RestorePoint
     return points
 
 
-def _remove_local(ctx: JobContext, base: Path, ids: list[str]) -> None:
-    for leftover in base.glob(REMOVING + "*"):  # an interrupted earlier removal
+def _trash_local(ctx: JobContext, base: Path, moves: list[tuple[str, str]]) -> None:
+    for leftover in base.glob(REMOVING + "*"):  # the old rename-then-delete removal's leftovers
         shutil.rmtree(leftover, ignore_errors=True)
     with contextlib.suppress(OSError):
         target = os.readlink(base / LATEST)
-        if target in ids:
+        if target in {pid for pid, _ in moves}:
             raise JobError(ErrorKind.FAILED, f"refusing to remove {target}: `latest` points at it",
                            "the newest backup is never removed (this is a bug)")
-    for pid in ids:
+    trash = base / DEST_TRASH_DIR
+    make_private_dir(trash)
+    for pid, ref in moves:
         ctx.cancel_token.raise_if_cancelled()
-        doomed = base / (REMOVING + pid)
-        os.rename(base / pid, doomed)  # gone from the listing in one step
+        holder = trash / ref.split("/", 1)[0]
+        make_private_dir(holder)
+        os.rename(base / pid, holder / pid)  # gone from the listing in one step
         fsync_dir(base)
-        shutil.rmtree(doomed)
-        ctx.thread_log(f"removed {pid}")
+        fsync_dir(holder)
+        checkpoint("dest_trash.moved")  # tests: a kill between two moves
+        ctx.thread_log(f"moved {pid} to the trash ({holder.name})")
+
+
+def _restore_local(base: Path, ref: str) -> None:
+    item, pid = ref.split("/", 1)
+    src, dst = base / DEST_TRASH_DIR / ref, base / pid
+    if not os.path.lexists(src):
+        raise JobError(ErrorKind.FAILED, f"{src} is gone", "it was deleted outside the tool")
+    if os.path.lexists(dst):
+        raise JobError(ErrorKind.FAILED, f"a restore point {pid} already exists at {base}", "remove or rename it first")
+    os.rename(src, dst)
+    fsync_dir(base)
+    with contextlib.suppress(OSError):
+        (base / DEST_TRASH_DIR / item).rmdir()
 
 
 def _verify_tree(root: Path) -> list[str]:
@@ -399,7 +420,7 @@ class RsyncDestination:
         if self.site.local is not None:
             return _points_in(self.site.local, self.name, display)
         with tempfile.TemporaryDirectory(prefix="tui-backup-rsync-") as tmp:
-            argv = [RSYNC, "-a", *self.site.rsh(), f"--exclude=/*{INPROGRESS}", f"--exclude=/{REMOVING}*",
+            argv = [RSYNC, "-a", *self.site.rsh(), f"--exclude=/*{INPROGRESS}", f"--exclude=/{REMOVING}*", f"--exclude=/{DEST_TRASH_DIR}",
                     "--include=/*/",
                     f"--include=/*/{METADATA_NAME}", "--exclude=*", "--", self.site.arg(slash=True), f"{tmp}/"]
             result = await self._run(ctx, argv)
@@ -440,52 +461,114 @@ class RsyncDestination:
         self._classify(result, ctx)
         return staging
 
-    async def remove_points(self, ctx: JobContext, point_ids: Sequence[str]) -> None:
-        """Each point leaves in one rename (to `.removing-<id>`, which listing skips), then is
-        deleted. Its files' other hard links (in the other points) are untouched. The newest
-        complete point and the one `latest` points at are refused."""
-        ids = list(point_ids)
+    # ---- retention, through the trash (base.py; refs are `<item id>/<point id>`) ----
+
+    def trash_ref(self, point: RestorePoint, item_id: str) -> str:
+        return f"{item_id}/{point.id}"
+
+    def trash_location(self, ref: str) -> str:
+        return f"{self.site.display}/{DEST_TRASH_DIR}/{ref}"
+
+    async def trash_points(self, ctx: JobContext, moves: Sequence[tuple[RestorePoint, str]], *,
+                           expires_at: str) -> None:
+        """Each point leaves in one rename into `BASE/.tui-backup-trash/<item>/` (its files'
+        other hard links, in the other points, are untouched). The newest complete point and
+        the one `latest` points at are refused."""
+        pairs = [(p.id, ref) for p, ref in moves]
         points = await self.list_points(ctx)
         known = {p.id for p in points}
         newest = next((p.id for p in points if p.complete), None)
-        for pid in ids:
+        for pid, ref in pairs:
             if not STAMP_RE.match(pid) or pid not in known:
                 raise JobError(ErrorKind.FAILED, f"no restore point {pid!r} at {self.site.display}",
                                f"list them with `tui-backup backup list {self.name}`")
             if pid == newest:
                 raise JobError(ErrorKind.FAILED, f"refusing to remove {pid}: it is the newest backup at "
                                f"{self.site.display}", "the newest backup is never removed (this is a bug)")
-        if not ids:
+            check_ref(ref)
+            if ref.split("/", 1)[1] != pid:
+                raise JobError(ErrorKind.FAILED, f"bad trash reference {ref!r} for {pid}", "this is a bug")
+        if not pairs:
             return
         if self.site.local is not None:
-            await ctx.in_thread(_remove_local, ctx, self.site.local, ids)
+            await ctx.in_thread(_trash_local, ctx, self.site.local, pairs)
         else:
-            await self._remove_remote(ctx, ids)
-        ctx.summary = f"removed {len(ids)} restore point(s) from {self.site.display}"
+            await self._trash_remote(ctx, pairs)
+        ctx.summary = f"moved {len(pairs)} restore point(s) to the trash at {self.site.display}"
 
-    async def _remove_remote(self, ctx: JobContext, ids: list[str]) -> None:
-        """One ssh command: refuse if `latest` points at one of them, rename them all out of
-        the way, then delete them (the ids are checked stamps; quoted all the same)."""
-        assert self.site.remote is not None
+    async def _trash_remote(self, ctx: JobContext, pairs: list[tuple[str, str]]) -> None:
+        """One ssh command: refuse if `latest` points at one of them, then move each into the
+        trash with `mv` (same filesystem: a rename). The ids are checked stamps; quoted all the same."""
         q = shlex.quote
-        cases = " | ".join(q(pid) for pid in ids)
-        renames = " && ".join(f"mv -T -- {q(pid)} {q(REMOVING + pid)}" for pid in ids)
+        cases = " | ".join(q(pid) for pid, _ in pairs)
+        moves = " && ".join(f"mkdir -m 700 -- {q(T + '/' + ref.split('/', 1)[0])} && mv -T -- {q(pid)} {q(T + '/' + ref)}"
+                            for pid, ref in pairs)
         script = (
             f"rm -rf -- ./{q(REMOVING)}* && "
             f'case "$(readlink -- {LATEST} 2>/dev/null)" in {cases}) echo "latest points at it" >&2; exit 3;; esac && '
-            f"{renames} && rm -rf -- " + " ".join(q(REMOVING + pid) for pid in ids)
+            f"mkdir -p -m 700 -- {T} && {moves}"
         )
-        base = q(self.site.remote.path)
-        result = await ctx.run(self.site.remote.target.ssh_command(f"cd -- {base} && {script}"))
+        result = await ctx.run(self._ssh(script))
         if result.exit_code == 3:
             raise JobError(ErrorKind.FAILED, f"refusing to remove the restore point `latest` points at "
                            f"({self.site.display})", "the newest backup is never removed (this is a bug)")
+        self._raise_ssh(result)
+        for pid, ref in pairs:
+            ctx.log(f"moved {pid} to the trash ({ref.split('/', 1)[0]})")
+
+    def _ssh(self, script: str) -> list[str]:
+        assert self.site.remote is not None
+        return self.site.remote.target.ssh_command(f"cd -- {shlex.quote(self.site.remote.path)} && {script}")
+
+    def _raise_ssh(self, result: ProcessResult) -> None:
         if result.exit_code != 0:
             c = classify_rsync(result.exit_code if result.exit_code in (12, 255) else 1, result.stderr_lines,
                                {"destination": self.name, "tool": "ssh"})
             c.raise_if_failed()
-        for pid in ids:
-            ctx.log(f"removed {pid}")
+
+    async def trashed_refs(self, ctx: JobContext | None) -> set[str]:
+        if self.site.local is not None:
+            return trashed_refs_in(self.site.local / DEST_TRASH_DIR)
+        # `*` never matches the hidden .purging-* directories
+        script = f'for d in {T}/*/*; do [ -e "$d" ] && printf "%s\\n" "${{d#{T}/}}"; done; true'
+        out: list[bytes] = []
+        result = await run_process(self._ssh(script), on_stdout=out.append)
+        self._raise_ssh(result)
+        return {line for line in b"\n".join(out).decode("utf-8", "replace").splitlines() if "/" in line}
+
+    async def restore_trashed(self, ctx: JobContext, ref: str) -> str:
+        check_ref(ref)
+        item, pid = ref.split("/", 1)
+        if self.site.local is not None:
+            await ctx.in_thread(_restore_local, self.site.local, ref)
+        else:
+            q = shlex.quote
+            script = (f"{{ [ -e {q(T + '/' + ref)} ] || exit 5; }} && {{ [ ! -e {q(pid)} ] || exit 4; }} && "
+                      f"mv -T -- {q(T + '/' + ref)} {q(pid)} && {{ rmdir -- {q(T + '/' + item)} || true; }}")
+            result = await ctx.run(self._ssh(script))
+            if result.exit_code == 5:
+                raise JobError(ErrorKind.FAILED, f"{self.trash_location(ref)} is gone", "it was deleted outside the tool")
+            if result.exit_code == 4:
+                raise JobError(ErrorKind.FAILED, f"a restore point {pid} already exists at {self.site.display}",
+                               "remove or rename it first")
+            self._raise_ssh(result)
+        ctx.summary = f"restore point {pid} is back at {self.site.display}"
+        return pid
+
+    async def purge_trashed(self, ctx: JobContext, refs: Sequence[str]) -> None:
+        """Each item is renamed to `.purging-<item>` (gone from the trash in one step), then deleted."""
+        for ref in refs:
+            check_ref(ref)
+        if self.site.local is not None:
+            await ctx.in_thread(purge_trashed_in, self.site.local / DEST_TRASH_DIR, list(refs))
+        elif refs:
+            q = shlex.quote
+            items = sorted({ref.split("/", 1)[0] for ref in refs})
+            renames = " && ".join(f"{{ [ ! -e {q(i)} ] || mv -T -- {q(i)} {q(PURGING + i)}; }}" for i in items)
+            script = (f"cd -- {T} && rm -rf -- ./{q(PURGING)}* && {renames} && "
+                      "rm -rf -- " + " ".join(q(PURGING + i) for i in items))
+            self._raise_ssh(await ctx.run(self._ssh(script)))
+        ctx.summary = f"deleted {len(refs)} restore point(s) from the trash at {self.site.display}"
 
     async def init(self, ctx: JobContext) -> None:
         await self.site.make_base(ctx)

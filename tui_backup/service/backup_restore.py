@@ -19,6 +19,9 @@ the backup layout (tui_backup.destinations.base). As a job of kind "restore":
     `load` (SQLite: the backup API), and the result verified (every restored file's hash,
     the database's integrity and row counts). Any failure from the swap on renames every
     file back and reloads the safety snapshot: RestoreError(rolled_back=True).
+ 5. after success, what the restore replaced (in place, or in a --to directory with
+    `force`) moves from the safety area to the trash, one item of kind "safety" per
+    replaced entry (service/safety_trash.py); the result names the items.
 
 Failure injection (service/faults.py): backup_restore.fetched (pause/kill point: the
 point is in staging, not yet checked), backup_restore.before_swap,
@@ -63,6 +66,7 @@ from tui_backup.service import journal as _journal
 from tui_backup.service.artifacts import ChecksumMismatch, decompress_file
 from tui_backup.service.faults import checkpoint
 from tui_backup.service.restore import SAFETY_COMPRESSION_LEVEL, TableChange, _verify_live
+from tui_backup.service.safety_trash import trash_replaced
 from tui_backup.service.snapshots import Stopper, require_volumes, stage_snapshot
 from tui_backup.service.staging import drop_staging, new_staging, remove_stale_staging
 from tui_backup.service.tree_swap import (
@@ -125,8 +129,10 @@ class BackupRestoreResult:
     files_restored: int
     database_restored: bool
     safety_snapshot_id: str | None = None
-    safety_areas: list[str] = field(default_factory=list)
+    safety_areas: list[str] = field(default_factory=list)  # only what could not go to the trash
     duration_s: float = 0.0
+    # The replaced entries, now trash items: id, original (the live path), stored, restore (the command).
+    safety_items: list[dict[str, str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -533,7 +539,7 @@ class _Restore:
     def place(self, ctx: JobContext, f: _Fetched) -> BackupRestoreResult:
         assert self.to is not None
         ctx.cancel_token.raise_if_cancelled()
-        moved_aside: list[str] = []
+        moved_aside: list[tuple[Path, Path]] = []  # (where it was, where it is now)
         if not self.to.exists():
             os.rename(f.root, self.to)
             count = sum(1 for top in os.listdir(self.to) for _ in walk_entries(self.to / top))
@@ -545,13 +551,16 @@ class _Restore:
                     area = safety_area(self.to / "x", ctx.job_id)
                     make_private_dir(area)
                     os.rename(dst, area / top)
-                    moved_aside.append(str(area / top))
+                    moved_aside.append((dst, area / top))
                 count += sum(1 for _ in walk_entries(f.root / top))
                 os.rename(f.root / top, dst)
         ctx.summary = f"restored {f.point.id} from {self.dest.name} to {self.to}"
+        handoff = trash_replaced(
+            self.svc, moved_aside, [p.parent for _d, p in moved_aside], job_id=ctx.job_id, log=ctx.thread_log
+        )
         return BackupRestoreResult(
             self.dest.name, f.point.id, str(self.to), False, count, f.db_raw is not None,
-            safety_areas=sorted({str(Path(p).parent) for p in moved_aside}),
+            safety_areas=handoff.left_in, safety_items=handoff.items,
         )  # fmt: skip
 
     # -- in place --
@@ -617,9 +626,14 @@ class _Restore:
         except BaseException as exc:
             self._roll_back(ctx, f, swap, safety if db_loaded else None, exc)
         ctx.summary = f"restored {f.point.id} from {self.dest.name} in place"
+        # Succeeded: from here on the safety area is no longer needed for a rollback.
+        handoff = trash_replaced(
+            svc, [(u.live, copy) for u, copy in swap.replaced()], swap.safety_areas, job_id=ctx.job_id,
+            log=ctx.thread_log,
+        )  # fmt: skip
         return BackupRestoreResult(
             self.dest.name, f.point.id, "in place", True, count, f.db_raw is not None,
-            safety.id if safety is not None else None, [str(a) for a in swap.safety_areas],
+            safety.id if safety is not None else None, handoff.left_in, safety_items=handoff.items,
         )  # fmt: skip
 
     def _verify(self, f: _Fetched) -> int:

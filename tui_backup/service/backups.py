@@ -41,7 +41,7 @@ from tui_backup.destinations.base import (
     Destination,
     RestorePoint,
 )
-from tui_backup.errors import UsageError
+from tui_backup.errors import TuiBackupError, UsageError
 from tui_backup.fsutil import atomic_write_text
 from tui_backup.jobs.errors import ErrorKind, JobError, describe
 from tui_backup.jobs.events import Finished, Progress
@@ -49,6 +49,7 @@ from tui_backup.jobs.runner import JobContext, JobRunner, JobSpec, Subscriber, r
 from tui_backup.service import journal as _journal
 from tui_backup.service.faults import checkpoint
 from tui_backup.service.hash_cache import CACHE_NAME, HashCache, stamp_of
+from tui_backup.service.row_index import ROW_INDEX_NAME
 from tui_backup.service.staging import remove_stale_staging
 
 if TYPE_CHECKING:
@@ -113,6 +114,8 @@ def build_content(
         snap_dir = Path(rec.path)
         parts.append(ContentPart(f"database/{rec.artifact}", snap_dir / rec.artifact, False))
         parts.append(ContentPart(f"database/{METADATA_NAME}", snap_dir / METADATA_NAME, False))
+        if (snap_dir / ROW_INDEX_NAME).is_file():  # the row index its metadata.json names (layer 2)
+            parts.append(ContentPart(f"database/{ROW_INDEX_NAME}", snap_dir / ROW_INDEX_NAME, False))
         sources["database"] = svc.config.source.database.display
         database = {
             "snapshot_id": rec.id,
@@ -379,14 +382,28 @@ def init_destination(svc: ProfileService, name: str, subscribers: Iterable[Subsc
 
 
 def check_destination(
-    svc: ProfileService, name: str, subscribers: Iterable[Subscriber] = (), *, read_data_subset: str | None = None
-) -> Finished:
-    dest = destination_named(svc.config, name)
+    svc: ProfileService, name: str, subscribers: Iterable[Subscriber] = (), *, read_data_subset: str | None = None,
+    journal: bool = True,
+) -> Finished:  # fmt: skip
+    """Check the destination as a job; journaled as `verify` "dest:<name>" unless `journal`
+    is False (a policy verification journals its own entry)."""
+    from tui_backup.service import verify_record
 
-    async def body(ctx: JobContext) -> None:
-        await dest.check(ctx, read_data_subset=read_data_subset)
+    extra: dict[str, Any] = {"read_data_subset": read_data_subset} if read_data_subset else {}
+    try:
+        dest = destination_named(svc.config, name)
 
-    return _run_simple(svc, "check", dest, body, subscribers)
+        async def body(ctx: JobContext) -> None:
+            await dest.check(ctx, read_data_subset=read_data_subset)
+
+        finished = _run_simple(svc, "check", dest, body, subscribers)
+    except TuiBackupError as exc:
+        if journal:
+            verify_record.record(svc, f"dest:{name}", None, exc, **extra)
+        raise
+    if journal:
+        verify_record.record(svc, f"dest:{name}", finished, **extra)
+    return finished
 
 
 def destinations(svc: ProfileService) -> list[Destination]:

@@ -10,8 +10,6 @@ remembered in the state directory — which also reveals entries deleted from th
 from __future__ import annotations
 
 import contextlib
-import csv
-import getpass
 import json
 import logging
 import os
@@ -62,6 +60,8 @@ class VerifyReport:
 
 def actor(svc: ProfileService) -> dict[str, Any]:
     """Who did it: user@host, the process, and the interface (cli/tui/scheduler/daemon)."""
+    import getpass  # imported where used: start-up of every command counts (termios & co.)
+
     try:
         user = getpass.getuser()
     except (KeyError, OSError):  # no passwd entry (containers)
@@ -315,6 +315,8 @@ def export(svc: ProfileService, fmt: str, out: Path | None = None) -> int:
 def _write(fmt: str, stream: Iterator[tuple[Any, ...]], f: TextIO) -> int:
     n = 0
     if fmt == "csv":
+        import csv
+
         w = csv.writer(f)
         w.writerow(("seq", "at", "actor", "action", "target", "details", "hash"))
         for row in stream:

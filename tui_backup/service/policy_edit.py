@@ -28,12 +28,15 @@ from tui_backup.fsutil import atomic_writer
 from tui_backup.service import journal as _journal
 
 if TYPE_CHECKING:
+    from tui_backup.catalog.trash import TrashItem
     from tui_backup.service.profile import ProfileService
 
 STATES = ("active", "paused")
 
 _POLICY_HEADER = re.compile(r"^\s*\[\[\s*policy\s*\]\]")
 _ANY_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]")
+# The first line of a removed policy's trash item (see _trash_block): not the user's text.
+_REMOVED_HEADER = re.compile(r"\A# policy .* removed from .* at \d{8}T\d{6}Z\n")
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,63 @@ def remove_policy(svc: ProfileService, name: str) -> PolicyChange:
     _reload(svc, config)
     _journal.try_record(svc, "policy.remove", name, {"before": before, "saved_to": saved})
     return PolicyChange("remove", name, before, None, saved_to=saved)
+
+
+def restore_from_trash(svc: ProfileService, item_id: str, *, overwrite: bool = False) -> TrashItem:
+    """Put a removed policy's block (trash item of kind "policy", comments and all) back
+    after the last policy. A policy of that name in the config is a conflict, refused
+    unless `overwrite`, which replaces it (its block going to the trash in turn). The new
+    config is validated first (e.g. its destination must still exist): an invalid result
+    changes nothing. Journaled as `policy.add` ("restored from trash") and `trash.restore`."""
+    from tui_backup.service import trash
+
+    item = trash.get(svc, item_id)
+    if item.kind != "policy":
+        raise UsageError(f"trash item {item.id} is a {item.kind}, not a policy", "restore it with `tui-backup trash restore ID`")
+    if item.state != "trashed":
+        raise UsageError(f"trash item {item.id} is {item.state}, not in the trash", "see `tui-backup trash list`")
+    try:
+        stored = Path(item.stored).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise trash.TrashError(f"cannot read trash item {item.id}: {exc.strerror}", "see `tui-backup trash show ID`") from None
+    block = _REMOVED_HEADER.sub("", stored, count=1)
+    name = _block_name(block, item.stored)
+    path, text = _read(svc)
+    lines = _lines(text)
+    replaced: str | None = None
+    if name in _names(text, path):
+        if not overwrite:
+            raise trash.TrashConflictError(
+                f"a policy named {name!r} already exists in {path}",
+                "rerun with --overwrite (the current block goes to the trash) or use --to FILE",
+            )
+        lead, _start, end = _span_of(lines, name, path)
+        replaced = "".join(lines[lead:end])
+        new_text = _splice(lines, lead, end, block if block.endswith("\n") else block + "\n", blank_around=False)
+    else:
+        spans = _policy_spans(lines)
+        at = spans[-1][2] if spans else len(lines)
+        new_text = _splice(lines, at, at, block)
+    config = _validate(path, new_text)  # before anything changes
+    details: dict[str, Any] = {"after": block, "restored_from_trash": item.id, "note": "restored from trash"}
+    if replaced is not None:
+        details["before"] = replaced
+        details["replaced_by_trash_item"] = _trash_block(
+            svc, name, replaced, reason=f"replaced by restoring trash item {item.id}"
+        ).id
+    _write(path, new_text)
+    _reload(svc, config)
+    _journal.try_record(svc, "policy.add", name, details)
+    return trash.mark_restored(svc, item, str(path), policy=name)
+
+
+def _block_name(block: str, where: str) -> str:
+    """The name of the one [[policy]] a stored block holds."""
+    doc = parse_text(block, where)
+    policies = doc.get("policy", [])
+    if len(policies) != 1 or not isinstance(policies[0], dict) or not isinstance(policies[0].get("name"), str):
+        raise UsageError(f"trash item {where} does not hold exactly one named [[policy]]", "restore it with --to FILE")
+    return str(policies[0]["name"])
 
 
 # ---- the policy blocks of a config text ----
@@ -367,14 +427,17 @@ def _save(svc: ProfileService, path: Path, text: str) -> None:
     _reload(svc, config)
 
 
-def _keep_removed(svc: ProfileService, name: str, block: str) -> Path:
+def _keep_removed(svc: ProfileService, name: str, block: str, *, reason: str = "policy remove") -> Path:
     """The removed block (with its comments) goes to the trash (layer 1) as a 0600 file."""
+    return Path(_trash_block(svc, name, block, reason=reason).stored)
+
+
+def _trash_block(svc: ProfileService, name: str, block: str, *, reason: str) -> TrashItem:
     from tui_backup.service import trash
 
     stamp = clock.now().strftime("%Y%m%dT%H%M%SZ")
     header = f"# policy {name!r} removed from {svc.config.file} at {stamp}\n"
-    item = trash.put_text(
+    return trash.put_text(
         svc, header + block, kind="policy", original=f"{svc.config.file} [[policy]] {name}",
-        reason="policy remove", name=f"{name}.toml",
+        reason=reason, name=f"{name}.toml",
     )  # fmt: skip
-    return Path(item.stored)

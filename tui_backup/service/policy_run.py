@@ -278,10 +278,14 @@ def verify_policy(
     finished: Finished | None = None
     error: str | None = None
     error_kind: str | None = None
+    failure: TuiBackupError | None = None
     try:
-        finished = svc.check_destination(policy.destination, *subscribers,
-                                         read_data_subset=policy.verify_read_data_subset)
+        from tui_backup.service.backups import check_destination
+
+        finished = check_destination(svc, policy.destination, subscribers,
+                                     read_data_subset=policy.verify_read_data_subset, journal=False)
     except TuiBackupError as exc:
+        failure = exc
         error, error_kind = exc.message, _error_kind(exc)
     if finished is not None and finished.ok:
         status = finished.status
@@ -293,6 +297,11 @@ def verify_policy(
         catalog, run_id, status, job_id=finished.job_id if finished else None, duration_s=time.monotonic() - started,
         error_kind=error_kind, error=error,
         details={"summary": finished.summary} if finished is not None and finished.summary else {},
+    )
+    from tui_backup.service import verify_record
+
+    verify_record.record(
+        svc, f"policy:{policy.name}", finished, failure, destination=policy.destination, trigger=trigger, run_id=run_id
     )
     with contextlib.suppress(Exception):
         _after_effects(svc, policy, run, log)

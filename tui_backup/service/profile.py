@@ -33,10 +33,14 @@ if TYPE_CHECKING:
         BackupRestoreResult,
         RestoreScope,
     )
+    from tui_backup.service.config_edit import ConfigChange
+    from tui_backup.service.db_changes import DbChanges
     from tui_backup.service.drill import DrillResult
     from tui_backup.service.export import ExportResult
     from tui_backup.service.health import PolicyStatus
+    from tui_backup.service.history import FileHistory, VersionHolder
     from tui_backup.service.journal import VerifyReport as JournalVerifyReport
+    from tui_backup.service.point_contents import PointContents
     from tui_backup.service.policy_edit import PolicyChange
     from tui_backup.service.policy_run import PolicyRunOutcome
     from tui_backup.service.prune import PrunePlan
@@ -186,6 +190,15 @@ class ProfileService:
 
         return snapshots.prune_snapshots(self, dry_run=dry_run)
 
+    # ---- layer 2: database row changes between snapshots (service/db_changes.py) ----
+
+    def db_changes(self, old_id: str | None = None, new_id: str | None = None, *, keys: int = 10) -> DbChanges:
+        """Rows inserted/updated/deleted per table and schema changes from OLD to NEW
+        (defaults: the two newest snapshots that have a row index)."""
+        from tui_backup.service import db_changes
+
+        return db_changes.db_changes(self, old_id, new_id, keys=keys)
+
     # ---- data export (service/export.py) ----
 
     def export_data(
@@ -279,6 +292,14 @@ class ProfileService:
             self, dest, point, scope=scope or br.RestoreScope(), to=to, force=force, subscribers=subscribers
         )
 
+    # ---- F: the restore wizard (service/point_contents.py) ----
+
+    def point_contents(self, destination: str, point: str) -> PointContents:
+        """The files restore point `point` at `destination` holds (from its metadata.json)."""
+        from tui_backup.service import point_contents
+
+        return point_contents.list_point_paths(self, destination, point)
+
     # ---- layer 4: policies (tui_backup/policies/ holds the pure parts) ----
 
     def policies(self) -> tuple[Policy, ...]:
@@ -368,6 +389,21 @@ class ProfileService:
         """Read the config file again (after an edit, or on SIGHUP in the daemon)."""
         self.config = load_config(self.config.file)
 
+    # ---- C2: config.change (service/config_edit.py), a removed policy back from the trash ----
+
+    def set_config_value(self, key: str, value: Any, *, raw: bool = False) -> ConfigChange:
+        """Set `SECTION.KEY` (comments kept, validated, journaled as config.change);
+        `raw=True` turns command-line text into the key's type."""
+        from tui_backup.service import config_edit
+
+        return config_edit.set_value(self, key, value, raw=raw)
+
+    def restore_removed_policy(self, item_id: str, *, overwrite: bool = False) -> TrashItem:
+        """Put a removed policy's block (trash item of kind "policy") back into the config."""
+        from tui_backup.service import policy_edit
+
+        return policy_edit.restore_from_trash(self, item_id, overwrite=overwrite)
+
     # ---- layer 2: the change journal (service/journal.py) ----
 
     def journal_record(self, action: str, target: str, details: dict[str, Any] | None = None) -> JournalEntry:
@@ -426,6 +462,22 @@ class ProfileService:
         from tui_backup.service import trash
 
         return trash.purge(self, ids, expired=expired, all_=all_)
+
+    # ---- file history (service/history.py) ----
+
+    def file_history(self, path: Path | str, *, check: bool = False) -> FileHistory:
+        """Every recorded version of a protected file, oldest first, with what still holds each."""
+        from tui_backup.service import history
+
+        return history.file_history(self, path, check=check)
+
+    def bring_back_version(
+        self, path: Path | str, holder: VersionHolder, *, to: Path | None = None, overwrite: bool = False
+    ) -> Path:
+        """Bring back the version `holder` holds (in place, or into directory `to`); where it is now."""
+        from tui_backup.service import history
+
+        return history.bring_back(self, path, holder, to=to, overwrite=overwrite)
 
     # ---- status and jobs ----
 

@@ -5,8 +5,9 @@ their metadata / restic's `policy=` tag; other policies' points, manual backups 
 foreign snapshots are never touched) and decides each with the retention engine
 (policies/retention.py). `prune_policy` does it for real, as a job of the runner (kind
 "prune", lock = the destination's name, so it never overlaps a backup there): it lists
-and plans again under the lock, then `destination.remove_points` removes the points the
-plan drops (restic: by computed ids, which is how max-age and max-count apply too; the
+and plans again under the lock, then the points the plan drops go to the TRASH (layer 1,
+service/trash_points.py: moved into the destination's `.tui-backup-trash/`, restic: tagged
+and hidden) until their recovery window ends (restic: by computed ids, which is how max-age and max-count apply too; the
 keep rules equal `restic forget --keep-*`, see tests/retention). It is recorded as a
 policy run of kind PRUNE. Nothing is pruned after a failed backup run of the policy.
 
@@ -35,6 +36,7 @@ from tui_backup.policies.retention import (
     describe_retention,
     plan_retention,
 )
+from tui_backup.service import trash_points
 
 if TYPE_CHECKING:
     from tui_backup.policies.model import Policy
@@ -51,6 +53,7 @@ class PrunePlan:
     finished: Finished | None = None  # the prune job (None: dry run, or nothing to remove)
     rules: str = ""  # the retention in words
     run_id: int | None = None  # the PRUNE policy run recorded
+    trash_items: list[str] = field(default_factory=list)  # the removed points' trash item ids (layer 1)
 
     @property
     def keep(self) -> list[RetentionDecision]:
@@ -69,6 +72,7 @@ class PrunePlan:
             "decisions": [{"id": d.id, "time": clock.to_catalog(d.time), "keep": d.keep, "reasons": list(d.reasons)}
                           for d in self.decisions],
             "removed": list(self.removed),
+            "trash_items": list(self.trash_items),
             "status": self.finished.status if self.finished is not None else None,
         }
 
@@ -145,7 +149,8 @@ def prune_policy(
 
     async def body(ctx: JobContext) -> None:
         # Again under the destination's lock: a backup may have finished since the plan.
-        decisions = decide(_mine(await dest.list_points(ctx), svc.config.name, policy), policy)
+        mine = _mine(await dest.list_points(ctx), svc.config.name, policy)
+        decisions = decide(mine, policy)
         plan.decisions = decisions
         doomed = [d.id for d in decisions if not d.keep]
         ctx.log(f"{policy.name}: {describe_retention(policy.retention)}: keeping {len(decisions) - len(doomed)}, "
@@ -153,10 +158,17 @@ def prune_policy(
         for d in decisions:
             ctx.log(f"{'keep  ' if d.keep else 'remove'} {d.id} ({', '.join(d.reasons)})")
         if doomed:
-            await dest.remove_points(ctx, doomed)
+            by_id = {p.id: p for p in mine}
+            items = await trash_points.trash_points(svc, ctx, dest, [by_id[i] for i in doomed],
+                                                    reason=f"retention of policy {policy.name}")
+            plan.trash_items = [it.id for it in items]
+            for it in items:
+                ctx.log(f"{it.details.get('point_id')} is in the trash as {it.id} "
+                        f"(until {it.expires_at[:10]}; `tui-backup trash restore {it.id}` brings it back)")
         plan.removed = doomed
         ctx.details["removed"] = doomed
-        ctx.summary = f"pruned {policy.name}: removed {len(doomed)}, kept {len(decisions) - len(doomed)}"
+        ctx.details["trash_items"] = plan.trash_items
+        ctx.summary = (f"pruned {policy.name}: moved {len(doomed)} to the trash, kept {len(decisions) - len(doomed)}")
 
     try:
         finished = _run(svc, dest, body, subscribers)
@@ -168,7 +180,8 @@ def prune_policy(
     pr.finish_run(
         svc.catalog, run_id, finished.status, job_id=finished.job_id, duration_s=time.monotonic() - started,
         error_kind=finished.error_kind, error=finished.error_message,
-        details={"destination": dest.name, "removed": plan.removed, "kept": len(plan.keep)},
+        details={"destination": dest.name, "removed": plan.removed, "kept": len(plan.keep),
+                 "trash_items": plan.trash_items},
     )
     return plan
 

@@ -108,6 +108,10 @@ class RestoreResult:
     safety_snapshot_id: str | None  # in place only
     duration_s: float
     rows_after: int
+    # Where what the restore replaced is kept: in place, the safety SNAPSHOT (it stays a
+    # snapshot of kind "safety", not a trash item); with --to --force, the trash items.
+    safety_note: str = ""
+    trash_items: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -297,6 +301,7 @@ def _restore_to(
             facts = engine.facts(tmp)
             if rec.tables and facts.tables != rec.tables:
                 raise RestoreError(f"the copy of snapshot {rec.id} has other row counts than recorded", "")
+            trashed = _trash_overwritten(svc, to, getattr(engine, "sidecar_suffixes", ()), job.id)
             # A stale WAL or journal beside a replaced SQLite file would be replayed into it.
             for suffix in getattr(engine, "sidecar_suffixes", ()):
                 with contextlib.suppress(FileNotFoundError):
@@ -308,9 +313,29 @@ def _restore_to(
             raise
         job.bytes_done = rec.db_size_bytes
         job.summary = f"restored {rec.id} to {to}"
-    _journal.try_record(svc, "restore", str(to), {"snapshot": rec.id, "in_place": False, "job_id": job.id})
+    note = (
+        f"the replaced {to} is in the trash: " + ", ".join(f"`tui-backup trash restore {i} --overwrite`" for i in trashed)
+        if trashed
+        else ""
+    )
+    _journal.try_record(svc, "restore", str(to), {"snapshot": rec.id, "in_place": False, "job_id": job.id, "trash_items": trashed})
     progress(Progress("done", 1.0, message=f"restored {rec.id} to {to}"))
-    return RestoreResult(rec.id, str(to), False, None, round(time.monotonic() - started, 3), facts.row_count)
+    return RestoreResult(
+        rec.id, str(to), False, None, round(time.monotonic() - started, 3), facts.row_count, note, trashed
+    )
+
+
+def _trash_overwritten(svc: ProfileService, to: Path, suffixes: tuple[str, ...], job_id: int) -> list[str]:
+    """--to --force over an existing file: it (and its WAL / rollback journal, which hold
+    part of its content) goes to the trash first; the -shm index is only rebuilt state."""
+    from tui_backup.service import trash
+
+    ids: list[str] = []
+    for path in [to, *(Path(f"{to}{s}") for s in suffixes if s != "-shm")]:
+        if os.path.lexists(path):
+            item = trash.put(svc, path, kind="overwritten", reason=f"replaced by restore job {job_id}", job_id=job_id)
+            ids.append(item.id)
+    return ids
 
 
 def _restore_in_place(
@@ -347,9 +372,13 @@ def _restore_in_place(
         finally:
             with contextlib.suppress(FileNotFoundError):
                 raw.unlink()
-    _journal.try_record(svc, "restore", target, {"snapshot": rec.id, "in_place": True, "safety_snapshot": safety_rec.id, "job_id": job.id})
+    note = (
+        f"the replaced database is kept as safety snapshot {safety_rec.id} (a snapshot of kind \"safety\", "
+        f"not a trash item): undo with `tui-backup snapshot restore {safety_rec.id}`"
+    )
+    _journal.try_record(svc, "restore", target, {"snapshot": rec.id, "in_place": True, "safety_snapshot": safety_rec.id, "job_id": job.id, "safety_note": note})
     progress(Progress("done", 1.0, message=f"restored {rec.id}"))
-    return RestoreResult(rec.id, target, True, safety_rec.id, round(time.monotonic() - started, 3), rows)
+    return RestoreResult(rec.id, target, True, safety_rec.id, round(time.monotonic() - started, 3), rows, note)
 
 
 def _unpack_with_safety(

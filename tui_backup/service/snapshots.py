@@ -10,7 +10,10 @@ its metadata.json by the next listing.
 
 Creating overlaps the work to stay close to a bare copy's speed: after the one-step copy
 the integrity check runs in a thread while zstd compresses and a second thread hashes
-and writes the compressed stream (see service/artifacts.py). The copy itself goes to tmpfs
+and writes the compressed stream (see service/artifacts.py); for SQLite a third thread
+hashes every row of the copy into the row index ``rows.sqlite`` beside the artifact
+(service/row_index.py; compared by service/db_changes.py) — unless `[snapshots] row_changes`
+rules it out for this size (its cost grows with the database). The copy itself goes to tmpfs
 when there is room (service/scratch.py): it is a private temporary, read and deleted, and
 on a disk file system writing it cost as much kernel time as the copy.
 
@@ -60,6 +63,7 @@ from tui_backup.service.artifacts import (
 )
 from tui_backup.service.faults import checkpoint
 from tui_backup.service.joblog import recorded_job
+from tui_backup.service.row_index import RowIndexInfo, build_row_index, skip_reason
 from tui_backup.service.scratch import remove_stale_scratch, scratch_dir
 from tui_backup.sources.base import DatabaseEngine, DatabaseFacts
 
@@ -203,6 +207,8 @@ class StagedSnapshot:
     warnings: list[str] = field(default_factory=list)
     verify_status: str = "ok"  # "corrupt" only for a safety snapshot of a damaged database
     verify_detail: str = "checked at creation"
+    row_index: RowIndexInfo | None = None  # the per-row hashes beside it (service/row_index.py)
+    row_index_skipped: str = ""  # why there is none by design ([snapshots] row_changes)
 
     @property
     def sound(self) -> bool:
@@ -278,6 +284,8 @@ def _metadata(staged: StagedSnapshot, level: int, verify: str, job_id: int | Non
         "warnings": staged.warnings,
         "job_id": job_id,
         "tool": f"tui-backup {__version__}",
+        **({"row_index": staged.row_index.to_json()} if staged.row_index is not None else {}),
+        **({"row_changes": {"computed": False, "reason": staged.row_index_skipped}} if staged.row_index_skipped else {}),
     }
 
 
@@ -342,8 +350,16 @@ def stage_snapshot(
             progress(Progress("compressing", done / raw_size if raw_size else None, done, raw_size))
 
         verdict, detail = VERIFY_OK, "checked at creation"
-        with ThreadPoolExecutor(1, thread_name_prefix="tui-backup-check") as pool:
+        row_index: RowIndexInfo | None = None
+        with_rows = kind != "safety" and engine.kind == "sqlite"  # layer 2: db.changed
+        skipped = (skip_reason(cfg.row_changes, raw_size) if with_rows else None) or ""
+        if skipped:  # its cost grows with the size ([snapshots] row_changes)
+            log(f"row changes not computed: {skipped}")
+            with_rows = False
+        with ThreadPoolExecutor(2 if with_rows else 1, thread_name_prefix="tui-backup-check") as pool:
             checked = pool.submit(check_copy)  # overlaps with compression (sqlite releases the GIL)
+            # The row hashes are read from the same scratch copy, also while it compresses.
+            indexed = pool.submit(build_row_index, raw, temp_dir, stop=stop) if with_rows else None
             stored = compress_file(
                 raw, temp_dir / artifact, level=level, threads=compression_threads(),
                 stop=stop, on_bytes=on_bytes,
@@ -359,6 +375,15 @@ def stage_snapshot(
                 verdict, detail = VERIFY_CORRUPT, f"the database was already damaged: {exc.message}"
                 warnings.append(f"the database fails its integrity check: {exc.message}")
                 facts = DatabaseFacts(size_bytes=raw_size, tables={})
+            if indexed is not None:
+                try:
+                    row_index = indexed.result()
+                    log(f"row index: {row_index.rows} rows of {row_index.tables} tables in {row_index.duration_s:.2f} s")
+                except TuiBackupError:
+                    raise  # cancelled or timed out: the snapshot stops too
+                except Exception as exc:  # the snapshot itself is sound: only its row changes are lost
+                    warnings.append(f"row changes not recorded for this snapshot: {exc}")
+                    log(warnings[-1])
         if cfg.verify == "full":  # also the round trip: what is stored decompresses to the copy
             progress(Progress("verifying", None, message="checking that the stored file decompresses to the copy"))
             if not decompresses_to(temp_dir / artifact, raw, stop):
@@ -385,6 +410,8 @@ def stage_snapshot(
             warnings=list(warnings),
             verify_status=verdict,
             verify_detail=detail,
+            row_index=row_index,
+            row_index_skipped=skipped,
         )
         atomic_write_text(
             temp_dir / METADATA_NAME,
@@ -448,6 +475,9 @@ def create_snapshot(
         from tui_backup.service.changes import journal_file_changes
 
         journal_file_changes(svc)
+        from tui_backup.service.db_changes import journal_db_changes
+
+        journal_db_changes(svc, rec)
     progress(Progress("done", 1.0, rec.size_bytes, rec.size_bytes, f"snapshot {rec.id} created"))
     return replace(rec, warnings=tuple(job.warnings)) if job.warnings else rec
 

@@ -14,6 +14,10 @@ goes in as "moving" (with our pid) BEFORE the rename and becomes "trashed" after
 restore marks the row "moving" (direction "restore") before renaming back. `reconcile`
 settles rows left "moving" by a dead process by looking at the disk, and marks "purged"
 any trashed row whose item is gone — so an item is never lost and never listed but missing.
+
+Restore points removed by retention (kinds "restore-point", "restic-snapshot") wait in
+their destination's own trash: restore, purge and reconcile hand them to
+service/trash_points.py.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from tui_backup.fsutil import (
     remove_stale_temporaries,
     temp_path_for,
 )
+from tui_backup.service import trash_points
 
 if TYPE_CHECKING:
     from tui_backup.service.profile import ProfileService
@@ -164,8 +169,12 @@ def put(
     job_id: int | None = None,
     root: Path | None = None,
     details: dict[str, Any] | None = None,
+    original: Path | str | None = None,
 ) -> TrashItem:
-    """Move `path` into the trash (a rename on its own filesystem) and return the item."""
+    """Move `path` into the trash (a rename on its own filesystem) and return the item.
+
+    `original`: where a restore puts it back, when that is not `path` itself (a restore's
+    safety copy sits in a safety area but belongs where the restore replaced it)."""
     src = _absolute(path)
     if not os.path.lexists(src):
         raise NotFoundError(f"{src} does not exist", "check the path")
@@ -180,8 +189,8 @@ def put(
     size, sha = _measure(src)
     stored = trash_dir / new_item_id() / src.name
     item = _new_item(
-        svc, kind=kind, original=str(src), stored=stored, size=size, sha256=sha, reason=reason, job_id=job_id,
-        details=dict(details or {}),
+        svc, kind=kind, original=str(src if original is None else _absolute(original)), stored=stored, size=size,
+        sha256=sha, reason=reason, job_id=job_id, details=dict(details or {}),
     )  # fmt: skip
     # "moving" BEFORE the rename: a kill from here on is settled by `reconcile`.
     rows.add_item(svc.catalog, item)
@@ -247,10 +256,16 @@ def restore(
         raise UsageError(
             f"trash item {item.id} is {item.state}, not in the trash", "see `tui-backup trash list`"
         )
+    if trash_points.is_destination_item(item):  # a restore point: back at its destination
+        return trash_points.restore(svc, item, to=to)
     stored = Path(item.stored)
     if not os.path.lexists(stored):
         reconcile(svc)
         raise TrashError(f"trash item {item.id} is gone from {stored}", "it has been marked purged")
+    if item.kind == "policy" and to is None:  # a removed policy goes back into the config
+        from tui_backup.service import policy_edit
+
+        return policy_edit.restore_from_trash(svc, item.id, overwrite=overwrite)
     if to is not None:
         dest = _absolute(to)
         if dest.is_dir() and not dest.is_symlink():
@@ -283,6 +298,15 @@ def restore(
         stored.parent.rmdir()
     done = {**item.details, "restored_to": str(dest), "restored_at": clock.to_catalog(clock.now())}
     return _journaled(svc, "trash.restore", _settle(svc, item, RESTORED, done))
+
+
+def mark_restored(svc: ProfileService, item: TrashItem, restored_to: str, **details: Any) -> TrashItem:
+    """A text item whose content its kind's own code put back (a policy's block into the
+    config): settle it restored, journal it, then drop the stored copy."""
+    done = {**_public(item.details), **details, "restored_to": restored_to, "restored_at": clock.to_catalog(clock.now())}
+    settled = _journaled(svc, "trash.restore", _settle(svc, item, RESTORED, done))
+    _remove(Path(item.stored).parent)
+    return settled
 
 
 def _move_back(stored: Path, dest: Path) -> None:
@@ -360,7 +384,14 @@ def purge(
         return purge_expired(svc)
     else:
         doomed = list_items(svc)
-    return [_purge_one(svc, it) for it in doomed]
+    return _purge_all(svc, doomed, strict=True)
+
+
+def _purge_all(svc: ProfileService, doomed: list[TrashItem], *, strict: bool) -> list[TrashItem]:
+    """Items on this machine one by one; restore points through their destinations."""
+    at_dest = [it for it in doomed if trash_points.is_destination_item(it)]
+    gone = [_purge_one(svc, it) for it in doomed if not trash_points.is_destination_item(it)]
+    return gone + trash_points.purge(svc, at_dest, strict=strict)
 
 
 def due_for_purge(svc: ProfileService) -> list[TrashItem]:
@@ -390,7 +421,7 @@ def purge_expired(svc: ProfileService, *, dry_run: bool = False) -> list[TrashIt
     """Purge what `due_for_purge` names (dry_run: only name them)."""
     reconcile(svc)
     doomed = due_for_purge(svc)
-    return doomed if dry_run else [_purge_one(svc, it) for it in doomed]
+    return doomed if dry_run else _purge_all(svc, doomed, strict=False)
 
 
 # ---- crash recovery ----
@@ -402,12 +433,16 @@ def reconcile(svc: ProfileService) -> list[TrashItem]:
     changed: list[TrashItem] = []
     trash_dirs: set[Path] = set()
     for item in rows.items_in_state(svc.catalog, MOVING):
+        if trash_points.is_destination_item(item):
+            continue  # settled from the destination (below)
         pid = item.details.get("pid")
         if isinstance(pid, int) and pid_alive(pid):
             continue  # still moving it (this process or another)
         changed.extend(_settle_moving(svc, item))
         trash_dirs.add(Path(item.stored).parent.parent)
     for item in rows.items_in_state(svc.catalog, TRASHED):
+        if trash_points.is_destination_item(item):
+            continue
         trash_dirs.add(Path(item.stored).parent.parent)
         if not os.path.lexists(item.stored):
             changed.append(
@@ -418,7 +453,7 @@ def reconcile(svc: ProfileService) -> list[TrashItem]:
     for d in trash_dirs:
         with contextlib.suppress(OSError):
             remove_stale_temporaries(d)
-    return changed
+    return changed + trash_points.reconcile(svc)
 
 
 def _settle_moving(svc: ProfileService, item: TrashItem) -> list[TrashItem]:
@@ -451,6 +486,7 @@ __all__ = [
     "due_for_purge",
     "get",
     "list_items",
+    "mark_restored",
     "purge",
     "purge_expired",
     "put",

@@ -5,7 +5,8 @@ chosen with `--path`. For each unit the live entry (if any) is renamed into a sa
 and the staged entry (if any) renamed into its place. Both are on the live entry's
 filesystem, so every step is a rename: nothing is copied while the live tree is half
 changed, and undoing is renaming back in reverse order — exact, down to inodes, modes and
-times. The safety area stays after a successful restore (the trash issue will manage it).
+times. Once the restore has succeeded, what each unit replaced is moved from the safety
+area into the trash (service/safety_trash.py), so it waits out the recovery window there.
 """
 
 from __future__ import annotations
@@ -100,6 +101,10 @@ class TreeSwap:
             step.moved_in = True
         fsync_dir(unit.live.parent)
 
+    def replaced(self) -> list[tuple[Unit, Path]]:
+        """(unit, where its old live entry is now) for every unit that replaced something."""
+        return [(step.unit, step.safety) for step in self.done if step.moved_out]
+
     def roll_back(self) -> None:
         """Rename everything back; raises the first error after trying every step."""
         first: BaseException | None = None
@@ -121,6 +126,11 @@ class TreeSwap:
             _remove_empty_dirs(area)
         if first is not None:
             raise first
+
+
+def remove_empty_dirs(top: Path) -> None:
+    """Remove `top` and the directories under it that are (or become) empty."""
+    _remove_empty_dirs(top)
 
 
 def _remove_empty_dirs(top: Path) -> None:

@@ -1,7 +1,7 @@
 """The terminal app: a header with the profile's health, a tabbed body, a footer of keys.
 
 The app holds no business logic: it shows what the service layer reports and calls it in
-thread workers. Panes for layers that have not landed yet say what will appear there.
+thread workers.
 """
 
 from __future__ import annotations
@@ -20,8 +20,10 @@ from tui_backup.service.profile import ProfileService
 from tui_backup.tui.formatting import Clock, utc_clock
 from tui_backup.tui.messages import DataChanged, OperationFailed, StatusLoaded
 from tui_backup.tui.themes import APP_VARIABLES, DEFAULT_THEME, load_themes
-from tui_backup.tui.widgets import ComingSoon, Dashboard, JobsPane, ProfileHeader, SnapshotsPane
+from tui_backup.tui.widgets import Dashboard, JobsPane, ProfileHeader, SnapshotsPane
+from tui_backup.tui.widgets.journal import JournalPane
 from tui_backup.tui.widgets.policies import PoliciesPane
+from tui_backup.tui.widgets.trash import TrashPane
 
 STATUS_REFRESH_S = 30.0
 TOAST_DELAY_S = 0.15
@@ -36,17 +38,6 @@ PANES: tuple[tuple[str, str], ...] = (
     ("journal", "Journal"),
 )
 
-TRASH_SOON = (
-    "The trash (layer 1) will appear here: everything the tool removes or overwrites waits "
-    "here for the recovery window ([trash] retention_days, 30 days by default) before it is "
-    "purged, with keys to restore an item or empty the trash."
-)
-JOURNAL_SOON = (
-    "The change journal (layer 2) will appear here: every modification — made by the tool or "
-    "found in the protected data — as append-only, tamper-evident entries, with a key to "
-    "check the chain."
-)
-
 
 class BackupApp(App[None]):
     """The tui-backup terminal app for one profile."""
@@ -58,6 +49,7 @@ class BackupApp(App[None]):
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("f5,ctrl+r", "refresh_status", "Refresh", key_display="F5", id="app.refresh"),
+        Binding("R", "restore_wizard", "Restore…", id="app.restore_wizard"),
         *(
             Binding(str(n), f"show_pane('{pane}')", title, show=False, id=f"app.pane.{pane}")
             for n, (pane, title) in enumerate(PANES, start=1)
@@ -114,9 +106,9 @@ class BackupApp(App[None]):
             with TabPane("4 Jobs", id="jobs"):
                 yield JobsPane(self.service, clock=self.clock, id="jobs-view")
             with TabPane("5 Trash", id="trash"):
-                yield ComingSoon(TRASH_SOON)
+                yield TrashPane(self.service, clock=self.clock, id="trash-view")
             with TabPane("6 Journal", id="journal"):
-                yield ComingSoon(JOURNAL_SOON)
+                yield JournalPane(self.service, clock=self.clock, id="journal-view")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -151,6 +143,8 @@ class BackupApp(App[None]):
         self.refresh_status()
         self.query_one(SnapshotsPane).reload()
         self.query_one(PoliciesPane).reload()
+        self.query_one(TrashPane).reload()
+        self.query_one(JournalPane).reload()
 
     def refresh_status(self) -> None:
         self._load_status()
@@ -181,6 +175,15 @@ class BackupApp(App[None]):
         self.notify(f"{message.message}{hint}", title=f"✖ {message.action} failed", severity="error",
                     timeout=12, markup=False)
 
+    # ---- the restore wizard ----
+
+    def action_restore_wizard(self) -> None:
+        # Imported only when used: the app starts without it.
+        from tui_backup.tui.screens.restore_wizard import RestoreWizard, open_restore_wizard
+
+        if not isinstance(self.screen, RestoreWizard):  # R inside the wizard: already there
+            open_restore_wizard(self, self.service, clock=self.clock)
+
     # ---- panes ----
 
     def action_show_pane(self, pane: str) -> None:
@@ -192,6 +195,11 @@ class BackupApp(App[None]):
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        # Other panes' actions add trash items and journal entries: show the current state.
+        if event.pane.id == "trash":
+            self.query_one(TrashPane).reload()
+        elif event.pane.id == "journal":
+            self.query_one(JournalPane).reload()
         if event.pane.id is not None and not self.query_one(TabbedContent).query("Tabs:focus"):
             self._focus_pane(event.pane.id)
 
@@ -202,5 +210,9 @@ class BackupApp(App[None]):
             self.query_one(PoliciesPane).focus_table()
         elif pane == "jobs":
             self.query_one(JobsPane).focus_table()
+        elif pane == "trash":
+            self.query_one(TrashPane).focus_table()
+        elif pane == "journal":
+            self.query_one(JournalPane).focus_table()
         elif pane == "dashboard":
             self.query_one(Dashboard).focus()

@@ -47,6 +47,11 @@ class OperationProgress(Message):
         self.action = action
         self.progress = progress
 
+    def can_replace(self, message: Message) -> bool:
+        # Textual asks the queued (older) message whether the next one supersedes it: a
+        # busy UI then draws only the newest progress of an action, not a backlog.
+        return isinstance(message, OperationProgress) and message.action == self.action
+
 
 class SnapshotsLoaded(Message):
     def __init__(self, snapshots: list[SnapshotRecord]) -> None:

@@ -413,6 +413,8 @@ class DestinationsPane(OperationPane[DestinationRow]):
     def on_backup_restored(self, message: BackupRestored) -> None:
         r = message.result
         safety = f"; safety snapshot {r.safety_snapshot_id}" if r.safety_snapshot_id else ""
+        if r.safety_items:  # what the restore replaced is in the trash
+            safety += f"; replaced files in the trash ({', '.join(i['id'] for i in r.safety_items)})"
         self._last_result = f"✔ restored {r.point} → {r.target}{safety}"
         self.reload()
         self.post_message(DataChanged())

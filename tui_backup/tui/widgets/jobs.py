@@ -3,25 +3,28 @@
 Jobs of any process show up here (cron, the CLI, the daemon, this app): the pane polls the
 catalog twice a second on the UI thread (one small indexed read of the profile's local
 SQLite file), reads the selected job's new log bytes four times a second and hands them to
-the `Log` in one batch, and reads the progress another process publishes beside the log
-(tui_backup.jobs.control). Jobs this app runs feed their live events in through
-`JobsPane.live_feed()`. Everything on screen is redrawn at most four times a second.
+the tail view in one batch, and reads the progress another process publishes beside the
+log (tui_backup.jobs.control). Jobs this app runs feed their live events in through
+`JobsPane.live_feed()`. Everything on screen is redrawn at most four times a second, and
+only what changed: table cells, one-line labels without a layout pass, the fixed-size tail
+(benchmarks/tui.py measures it through a real pty while a job streams 5,000 lines/s).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.notifications import SeverityLevel
-from textual.widgets import DataTable, Label, Log, ProgressBar
+from textual.widgets import DataTable, Label, ProgressBar
 
 from tui_backup.catalog.jobs import JobRecord
 from tui_backup.errors import TuiBackupError
@@ -40,11 +43,15 @@ from tui_backup.tui.formatting import (
 from tui_backup.tui.messages import OperationFailed
 from tui_backup.tui.screens import ConfirmScreen
 from tui_backup.tui.widgets.jobs_log import JobLogScreen
+from tui_backup.tui.widgets.log_tail import LogTailView
 
 CATALOG_POLL_S = 0.5  # jobs of other processes appear within a second
 TAIL_POLL_S = 0.25  # the log tail and the figures: at most 4 redraws a second
 RECENT_JOBS = 100
-LOG_LINES = 500  # lines the tail keeps (the full log is one key away)
+# Lines the tail keeps: more than any terminal shows (it does not scroll: the full log is
+# one key away); reading them when a job is selected is then a small read.
+LOG_LINES = 150
+TAIL_WINDOW = 64 * 1024
 RUNNING = "running"
 SEVERITY: dict[str, SeverityLevel] = {"failed": "error", "cancelled": "warning", "succeeded-with-warnings": "warning"}
 
@@ -59,8 +66,21 @@ class JobsTable(DataTable[str]):
     }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, on_cursor: Callable[[int | None], None] | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self._on_cursor = on_cursor
+
+    def watch_cursor_coordinate(self, old_coordinate: Coordinate, new_coordinate: Coordinate) -> None:
+        """Tell the pane at once, before the table repaints its cursor.
+
+        Why: through the RowHighlighted message the selected job's details were marked for
+        repainting only after the cursor's frame had started, so they showed a frame later
+        (~17 ms more between key press and the updated screen).
+        """
+        if old_coordinate != new_coordinate and self._on_cursor is not None and 0 <= new_coordinate.row < self.row_count:
+            value = self.coordinate_to_cell_key(Coordinate(new_coordinate.row, 0)).row_key.value
+            self._on_cursor(int(value) if value is not None else None)
+        super().watch_cursor_coordinate(old_coordinate, new_coordinate)
 
     # Fixed widths (see SnapshotTable): the result column takes what 80 columns leave.
     COLUMNS = (("#", "id", 4), ("Started", "started", 11), ("Kind", "kind", 8),
@@ -71,16 +91,32 @@ class JobsTable(DataTable[str]):
             self.add_column(label, key=key, width=width)
 
     def show_jobs(self, jobs: Sequence[JobRecord], now: datetime) -> None:
-        """Replace the rows, keeping the selected job (or the top row, to follow new jobs)."""
+        """Show these rows, keeping the selected job (or the top row, to follow new jobs).
+
+        The same jobs in the same order (a status or figure changed): only the changed cells
+        are updated. Why: clearing and re-adding every row repaints the whole table and
+        costs milliseconds per poll while a job runs.
+        """
+        rows = [(str(job.id), self._cells(job, now)) for job in jobs]
+        if [key for key, _ in rows] == [key.value for key in self.rows]:
+            for key, cells in rows:
+                for (_, column, _), value, old in zip(self.COLUMNS, cells, self.get_row(key), strict=True):
+                    if value != old:
+                        self.update_cell(key, column, value)
+            return
         keep = None if self.cursor_row <= 0 else self.selected_id
         self.clear()
-        for job in jobs:
-            took = "…" if job.status == RUNNING else "—" if job.duration_s is None else human_duration(job.duration_s)
-            result = job.error or job.summary or job.target
-            self.add_row(str(job.id), short_time(job.started_at, now), job.kind, job_short_label(job.status),
-                         took, result or "", key=str(job.id))
+        for key, cells in rows:
+            self.add_row(*cells, key=key)
         if keep is not None and any(j.id == keep for j in jobs):
             self.move_cursor(row=self.get_row_index(str(keep)))
+
+    @staticmethod
+    def _cells(job: JobRecord, now: datetime) -> tuple[str, ...]:
+        took = "…" if job.status == RUNNING else "—" if job.duration_s is None else human_duration(job.duration_s)
+        result = job.error or job.summary or job.target
+        return (str(job.id), short_time(job.started_at, now), job.kind, job_short_label(job.status), took,
+                result or "")
 
     @property
     def selected_id(self) -> int | None:
@@ -98,6 +134,16 @@ class JobEvents(Message):
         super().__init__()
         self.job_id = job_id
         self.events = events
+
+    def can_replace(self, message: Message) -> bool:
+        # A queued batch of only progress is superseded by the job's next batch that has
+        # progress too (the newest figures win); Started/Finished are never dropped.
+        return (
+            isinstance(message, JobEvents)
+            and message.job_id == self.job_id
+            and all(isinstance(ev, Progress) for ev in self.events)
+            and any(isinstance(ev, Progress) for ev in message.events)
+        )
 
 
 class LiveFeed:
@@ -178,9 +224,6 @@ class JobsPane(Vertical):
         text-wrap: nowrap;
         text-overflow: ellipsis;
     }
-    JobsPane.-running > #job-title {
-        color: $job-running;
-    }
     JobsPane > #job-log {
         height: 1fr;
         min-height: 3;
@@ -206,17 +249,17 @@ class JobsPane(Vertical):
         self._live: dict[int, Progress] = {}  # newest progress of this app's jobs
         self._shown: int | None = None  # the job whose detail and log are on screen
         self._tail: LogTail | None = None
+        self._texts: dict[str, tuple[str, str]] = {}  # what the one-line labels show
 
     def compose(self) -> ComposeResult:
-        yield JobsTable(id="jobs-table")
+        yield JobsTable(id="jobs-table", on_cursor=self._select)
         yield Label("No jobs yet.", id="job-title", markup=False)
         with Horizontal(id="job-progress"):
             yield ProgressBar(total=100, show_eta=False, show_percentage=False, id="job-bar")
             yield Label("", id="job-figures", markup=False)
         yield Label("", id="job-current", markup=False)
-        tail = Log(max_lines=LOG_LINES, highlight=False, auto_scroll=True, id="job-log")
-        tail.can_focus = False  # keys stay with the table (l opens the full, scrollable log)
-        yield tail
+        # Not focusable: keys stay with the table (l opens the full, scrollable log).
+        yield LogTailView(max_lines=LOG_LINES, id="job-log")
 
     def on_mount(self) -> None:
         self.set_interval(CATALOG_POLL_S, self.poll_catalog)
@@ -270,10 +313,7 @@ class JobsPane(Vertical):
         if self._tail is not None:
             lines = self._tail.read()
             if lines:
-                log = self.query_one(Log)
-                log.write_lines(lines)
-                if log.line_count >= LOG_LINES:
-                    log.refresh()  # Textual 8.2.8: a full Log stops repainting by itself
+                self.query_one(LogTailView).write_lines(lines)
         job = self.jobs.get(self._shown) if self._shown is not None else None
         if job is not None and job.status == RUNNING:
             self._show_progress(job)
@@ -295,48 +335,61 @@ class JobsPane(Vertical):
         job = self.jobs.get(job_id) if job_id is not None else None
         if job_id != self._shown:
             self._shown = job_id
-            log = self.query_one(Log)
+            log = self.query_one(LogTailView)
             log.clear()
             self._tail = None
             if job is not None and job.log_path:
-                self._tail, lines = LogTail.last_lines(job.log_path, LOG_LINES)
+                self._tail, lines = LogTail.last_lines(job.log_path, LOG_LINES, window=TAIL_WINDOW)
                 log.write_lines(lines)
         self._show_detail(job)
 
     def _show_detail(self, job: JobRecord | None) -> None:
-        title = self.query_one("#job-title", Label)
-        self.set_class(job is not None and job.status == RUNNING, "-running")
         if job is None:
-            title.update("No jobs yet: backups, snapshots and restores appear here." if not self.jobs else "")
-            self.query_one("#job-figures", Label).update("")
-            self.query_one("#job-current", Label).update("")
+            self._set_text("#job-title", "No jobs yet: backups, snapshots and restores appear here." if not self.jobs else "")
+            self._set_text("#job-figures", "")
+            self._set_text("#job-current", "")
             return
         by = f"{job.interface or '?'} pid {job.pid}" if job.pid else job.interface or ""
-        title.update(f"#{job.id} {job.kind} {job.target} · {job_label(job.status)} · {by}")
+        title = f"#{job.id} {job.kind} {job.target} · {job_label(job.status)} · {by}"
+        # The running colour inside the text, not a CSS class: toggling a class restyles the
+        # widget (milliseconds at every selection change).
+        self._set_text("#job-title", title, "$job-running" if job.status == RUNNING else "")
         if job.status == RUNNING:
             self._show_progress(job)
             return
-        bar = self.query_one(ProgressBar)
         ok = job.status in ("succeeded", "succeeded-with-warnings")
-        bar.update(total=100, progress=100 if ok else 0)
+        self._set_bar(100 if ok else 0)
         took = "" if job.duration_s is None else f" in {human_duration(job.duration_s)}"
-        self.query_one("#job-figures", Label).update(f"{human_bytes(job.bytes)}{took}")
-        self.query_one("#job-current", Label).update(job.error or job.summary or "")
+        self._set_text("#job-figures", f"{human_bytes(job.bytes)}{took}")
+        self._set_text("#job-current", job.error or job.summary or "")
 
     def _show_progress(self, job: JobRecord) -> None:
         p = self._live.get(job.id) or self.service.job_progress(job)
-        bar = self.query_one(ProgressBar)
-        figures = self.query_one("#job-figures", Label)
-        current = self.query_one("#job-current", Label)
         if p is None:
-            bar.update(total=100, progress=0)
-            figures.update("starting…")
-            current.update("")
+            self._set_bar(0)
+            self._set_text("#job-figures", "starting…")
+            self._set_text("#job-current", "")
             return
         fraction = min(max(p.fraction, 0.0), 1.0) if p.fraction is not None else 0.0
-        bar.update(total=100, progress=round(fraction * 100, 1))
-        figures.update(progress_figures(p))
-        current.update(p.current or p.message)
+        self._set_bar(round(fraction * 100, 1))
+        self._set_text("#job-figures", progress_figures(p))
+        self._set_text("#job-current", p.current or p.message)
+
+    def _set_text(self, selector: str, text: str, style: str = "") -> None:
+        """Update a one-line label only when its text changed, without a layout pass.
+
+        Why: `Label.update` re-lays out the whole screen by default (tens of ms at 80x24);
+        these labels have a fixed size, so repainting the one line is enough.
+        """
+        if self._texts.get(selector) != (text, style):
+            self._texts[selector] = (text, style)
+            content = Content.from_markup(f"[{style}]$text", text=text) if style else Content(text)
+            self.query_one(selector, Label).update(content, layout=False)
+
+    def _set_bar(self, percent: float) -> None:
+        bar = self.query_one(ProgressBar)
+        if bar.progress != percent:
+            bar.update(total=100, progress=percent)
 
     # ---- live events of this app's jobs ----
 

@@ -620,9 +620,15 @@ class PoliciesPane(OperationPane[PolicyRow]):
     def on_points_listed(self, message: PointsListed) -> None:
         message.stop()
 
-        def chosen(point: str | None) -> None:
+        def chosen(point_id: str | None) -> None:
+            # The restore wizard, on this point: scope, target, dry run, confirmation, progress.
+            from tui_backup.tui.screens.restore_wizard import Candidate, open_restore_wizard
+
+            point = next((p for p in message.points if p.id == point_id), None)
             if point is not None:
-                self.query_one(DestinationsPane).restore(message.destination, point)
+                open_restore_wizard(self.app, self.service, clock=self.clock, preselect=Candidate(
+                    point.destination, point.id, point.created_at, point.type, point.size_bytes,
+                    str(point.details.get("policy", "") or ""), point.foreign))
 
         self.app.push_screen(PolicyPointsScreen(message.policy, message.destination, message.points,
                                                 clock=self.clock), chosen)

@@ -332,9 +332,13 @@ class SnapshotsPane(Vertical):
         self.app.push_screen(ConfirmScreen("Delete this snapshot?", body, confirm_label="Delete"), go)
 
     def action_restore(self) -> None:
+        # The restore wizard, on this snapshot: target, dry run, confirmation, progress, result.
+        from tui_backup.tui.screens.restore_wizard import SNAPSHOTS, Candidate, open_restore_wizard
+
         snap = self._selected()
-        if snap is not None and self._start(f"Planning the restore of {snap.id}"):
-            self._plan_restore(snap.id)
+        if snap is not None and not self._refuse_if_busy():
+            open_restore_wizard(self.app, self.service, clock=self.clock, preselect=Candidate(
+                SNAPSHOTS, snap.id, snap.created_at, snap.kind, snap.size_bytes, snap.note or ""))
 
     # ---- results (UI thread) ----
 

@@ -1,0 +1,356 @@
+"""Benchmark: the terminal app's performance budget, measured through a real pty (issue 6).
+
+    .venv/bin/python benchmarks/tui.py [--rounds 3] [--seconds 10] [--rate 5000] [--json OUT]
+
+Each round starts the real app (`tui-backup --config CFG`, the installed entry point) on a
+demo profile (`tui-backup demo --no-open`, in a private temporary home) as the child of a
+pty of 80x24 (TERM=xterm-256color, no COLORTERM: what an SSH session usually gets), and
+reads everything it writes to the terminal from the pty master. Figures:
+
+  startup   fork to the first full paint: header ("profile: demo"), tabs ("Dashboard")
+            and footer ("Quit") all written to the terminal;
+  stream    a real job in another process (the job runner, as cron or the CLI run it) whose
+            tool is a fake rsync printing `--rate` progress2 records per second, each after
+            an `-ii` itemize line (so `--rate` log lines per second too), for `--seconds`.
+            The app sits on its Jobs pane following that job live (table, progress bar,
+            figures, the log tail). Over exactly that window:
+              bytes/s   what the app wrote to the terminal, per second (target <= 15 KB/s);
+              CPU       the app's user+system time (/proc/PID/stat, all threads) over the
+                        window's wall time, in % of one core (target <= 25 %);
+              latency   key press to updated screen: ↓ moves the Jobs table's cursor to an
+                        older job, ↑ back to the streaming one; the time from writing the key
+                        to reading the frame that holds the newly selected job's title
+                        ("#N backup idle" / "#N backup stream"), which is on screen only once
+                        the key was handled (target p95 <= 20 ms). A pair of presses about
+                        every second, so the streaming job is on screen ~85 % of the time.
+
+Prints per-round figures and the medians (latency: p50/p95/max over all presses of all
+rounds). The machine's load matters (CPU % and latency most): note `uptime` with the figures.
+
+Internal: `benchmarks/tui.py --job CONFIG TARGET SECONDS RATE` is the job process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import contextlib
+import fcntl
+import json
+import os
+import pty
+import re
+import signal
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+COLS, ROWS = 80, 24
+TICKS = os.sysconf("SC_CLK_TCK")
+DOWN, UP = b"\x1b[B", b"\x1b[A"
+TARGETS = {"startup_s": 1.0, "latency_p95_ms": 20.0, "bytes_per_s": 15_000, "cpu_pct": 25.0}
+
+# The fake rsync: `rate` (itemize line + progress2 record) pairs per second for `seconds`.
+FAKE_RSYNC = r"""
+import sys, time
+seconds, rate = float(sys.argv[1]), int(sys.argv[2])
+total = int(seconds * rate)
+out = sys.stdout.buffer
+t0 = time.monotonic()
+n = 0
+while n < total:
+    due = min(total, int((time.monotonic() - t0) * rate) + 1)
+    chunk = []
+    while n < due:
+        n += 1
+        pct = n * 100 // total
+        chunk.append(b">f+++++++++ photos/%04d/img-%07d.jpg\n" % (n // 1000, n))
+        chunk.append(b"\r%15s %3d%%   58.82MB/s    0:00:%02d (xfr#%d, to-chk=%d/%d)"
+                     % (f"{n * 4096:,}".encode(), pct, (total - n) // rate % 60, n, total - n, total))
+    out.write(b"".join(chunk))
+    out.flush()
+    time.sleep(0.005)
+out.write(b"\n")
+"""
+
+
+# ---- the job process ----
+
+def job_main(config: Path, target: str, seconds: float, rate: int) -> int:
+    """Run one job through the real runner; print `JOB <id>` when it starts."""
+    from tui_backup.jobs.errors import ErrorKind, JobError
+    from tui_backup.jobs.events import Event, Started
+    from tui_backup.jobs.parsers.rsync import RsyncParser
+    from tui_backup.jobs.runner import JobContext, JobRunner, JobSpec, run_job_sync
+    from tui_backup.service import ProfileService
+
+    async def body(ctx: JobContext) -> None:
+        parser = RsyncParser("copying")
+        result = await ctx.run([sys.executable, "-c", FAKE_RSYNC, str(seconds), str(rate)], parser=parser)
+        if result.exit_code != 0:
+            raise JobError(ErrorKind.FAILED, f"fake rsync exited {result.exit_code}")
+        ctx.summary = f"{parser.items} files"
+
+    def on_event(event: Event) -> None:
+        if isinstance(event, Started):
+            print(f"JOB {event.job_id}", flush=True)
+
+    svc = ProfileService.open(config=config, interface="cli")
+    try:
+        finished = run_job_sync(JobRunner.for_profile(svc), JobSpec("backup", target, body), on_event)
+    finally:
+        svc.close()
+    print(f"DONE {finished.status}", flush=True)
+    return 0
+
+
+class JobProcess:
+    def __init__(self, config: Path, target: str, seconds: float, rate: int, env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--job", str(config), target, str(seconds), str(rate)],
+            stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, env=env,
+        )
+        assert self.proc.stdout is not None
+        first = self.proc.stdout.readline()
+        if not first.startswith("JOB "):
+            raise SystemExit(f"the job process did not start a job: {first!r}")
+        self.started = time.monotonic()
+        self.job_id = int(first.split()[1])
+
+    def wait(self) -> str:
+        out, _ = self.proc.communicate(timeout=120)
+        return out.strip()
+
+
+# ---- the app in a pty ----
+
+class PtyApp:
+    """The real app as the child of a pty; a thread reads everything it writes."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], nice: int = 0) -> None:
+        self.t0 = time.monotonic()
+        pid, fd = pty.fork()
+        if pid == 0:  # the child: the app
+            try:
+                if nice:
+                    os.nice(nice)
+                os.execve(argv[0], argv, env)
+            finally:
+                os._exit(127)
+        self.pid, self.fd = pid, fd
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+        self.buf = bytearray()
+        self.marks: list[tuple[int, float]] = []  # (end offset, time read)
+        self.cond = threading.Condition()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                data = os.read(self.fd, 65536)
+            except OSError:
+                data = b""
+            now = time.monotonic()
+            with self.cond:
+                if not data:
+                    self.marks.append((len(self.buf), -1.0))
+                    self.cond.notify_all()
+                    return
+                self.buf += data
+                self.marks.append((len(self.buf), now))
+                self.cond.notify_all()
+
+    @property
+    def offset(self) -> int:
+        with self.cond:
+            return len(self.buf)
+
+    def wait_for(self, *markers: bytes, since: int = 0, timeout: float = 15.0) -> float:
+        """The time the last of `markers` (after offset `since`) was read from the pty."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                ends = [self.buf.find(m, since) for m in markers]
+                if all(e >= 0 for e in ends):
+                    end = max(e + len(m) for e, m in zip(ends, markers, strict=True))
+                    i = bisect.bisect_left(self.marks, (end, -2.0))
+                    return self.marks[i][1]
+                left = deadline - time.monotonic()
+                if left <= 0 or (self.marks and self.marks[-1][1] < 0):
+                    tail = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", " ", bytes(self.buf[-3000:]).decode("utf-8", "replace"))
+                    raise SystemExit(f"{markers} not written by the app within {timeout} s; last text written:\n"
+                                     + " ".join(tail.split())[-600:])
+                self.cond.wait(min(left, 0.05))
+
+    def key(self, data: bytes) -> float:
+        now = time.monotonic()
+        os.write(self.fd, data)
+        return now
+
+    def cpu_s(self) -> float:
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+
+    def quit(self) -> None:
+        with contextlib.suppress(OSError):
+            os.write(self.fd, b"q")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            done, _ = os.waitpid(self.pid, os.WNOHANG)
+            if done:
+                break
+            time.sleep(0.05)
+        else:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        self.reader.join(timeout=5)
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+
+
+# ---- one round ----
+
+@dataclass
+class Round:
+    startup_s: float
+    bytes_per_s: float
+    cpu_pct: float
+    window_s: float
+    latencies_ms: list[float] = field(default_factory=list)
+
+
+def title(job_id: int, target: str) -> bytes:
+    return f"#{job_id} backup {target}".encode()
+
+
+def start_app(config: Path, env: dict[str, str], nice: int) -> PtyApp:
+    return PtyApp([str(Path(sys.executable).with_name("tui-backup")), "--config", str(config)], env, nice)
+
+
+def startup_only(config: Path, env: dict[str, str], nice: int) -> float:
+    app = start_app(config, env, nice)
+    try:
+        return app.wait_for(b"profile: demo", b"Dashboard", b"Quit") - app.t0
+    finally:
+        app.quit()
+
+
+def one_round(config: Path, env: dict[str, str], older: bytes, target: str, seconds: float, rate: int,
+              nice: int) -> tuple[Round, bytes]:
+    """Returns the round's figures and the title of its job (the next round's older job)."""
+    app = start_app(config, env, nice)
+    try:
+        painted = app.wait_for(b"profile: demo", b"Dashboard", b"Quit")
+        startup = painted - app.t0
+        time.sleep(1.5)  # let the status load settle, as a user would look at it
+        since = app.offset
+        app.key(b"4")
+        app.wait_for(older, since=since)
+        job = JobProcess(config, target, seconds, rate, env)
+        stream = title(job.job_id, target)
+        app.wait_for(stream, since=since)  # the pane follows the new job (top row)
+        t_start, cpu_start, bytes_start = time.monotonic(), app.cpu_s(), app.offset
+        end = job.started + seconds
+        lat: list[float] = []
+        while time.monotonic() < end - 1.0:
+            for key, marker in ((DOWN, older), (UP, stream)):
+                since = app.offset
+                sent = app.key(key)
+                lat.append((app.wait_for(marker, since=since, timeout=10) - sent) * 1000)
+                time.sleep(0.1)
+            time.sleep(0.7)
+        time.sleep(max(0.0, end - time.monotonic()))
+        t_end, cpu_end, bytes_end = time.monotonic(), app.cpu_s(), app.offset
+        job.wait()
+        window = t_end - t_start
+        return Round(startup, (bytes_end - bytes_start) / window, (cpu_end - cpu_start) / window * 100, window,
+                     lat), stream
+    finally:
+        app.quit()
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--rate", type=int, default=5000, help="progress records per second (and as many log lines)")
+    ap.add_argument("--startup-rounds", type=int, default=5, help="extra start-up-only runs (then quit)")
+    ap.add_argument("--nice", type=int, default=0,
+                    help="the app's scheduling priority (e.g. -5 as root on a shared machine; say so with the figures)")
+    ap.add_argument("--json", type=Path, help="write the figures here too")
+    ap.add_argument("--job", nargs=4, metavar=("CONFIG", "TARGET", "SECONDS", "RATE"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.job:
+        config, target, seconds, rate = args.job
+        return job_main(Path(config), target, float(seconds), int(rate))
+
+    with tempfile.TemporaryDirectory(prefix="tui-backup-bench-tui-") as tmp:
+        home = Path(tmp)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "COLORTERM", "NO_COLOR"))}
+        env.update(HOME=str(home), TERM="xterm-256color", TZ="UTC", LANG="C.UTF-8",
+                   XDG_CONFIG_HOME=str(home / ".config"), XDG_DATA_HOME=str(home / ".local/share"),
+                   XDG_STATE_HOME=str(home / ".local/state"), XDG_CACHE_HOME=str(home / ".cache"))
+        config = home / "demo.toml"
+        cli = str(Path(sys.executable).with_name("tui-backup"))
+        subprocess.run([cli, "--config", str(config), "demo", "--dir", str(home / "demo"), "--no-open"],
+                       env=env, check=True, capture_output=True)
+        idle = JobProcess(config, "idle", 0.05, 100, env)  # an older job to move the cursor to
+        idle.wait()
+        older = title(idle.job_id, "idle")
+        startups = [startup_only(config, env, args.nice) for _ in range(args.startup_rounds)]
+        if startups:
+            print("start-up only: " + ", ".join(f"{s:.3f}" for s in startups) + " s", flush=True)
+        rounds: list[Round] = []
+        for n in range(1, args.rounds + 1):
+            r, older = one_round(config, env, older, f"stream{n}", args.seconds, args.rate, args.nice)
+            rounds.append(r)
+            startups.append(r.startup_s)
+            print(f"round {n}: startup {r.startup_s:.3f} s · {r.bytes_per_s / 1000:.1f} KB/s · CPU {r.cpu_pct:.1f} % "
+                  f"· keys p50 {percentile(r.latencies_ms, 50):.1f} ms p95 {percentile(r.latencies_ms, 95):.1f} ms "
+                  f"max {max(r.latencies_ms):.1f} ms ({len(r.latencies_ms)} presses, {r.window_s:.1f} s)", flush=True)
+
+    lat = [x for r in rounds for x in r.latencies_ms]
+    figures = {
+        "startup_s": statistics.median(startups),
+        "bytes_per_s": statistics.median(r.bytes_per_s for r in rounds),
+        "cpu_pct": statistics.median(r.cpu_pct for r in rounds),
+        "latency_p50_ms": percentile(lat, 50),
+        "latency_p95_ms": percentile(lat, 95),
+        "latency_max_ms": max(lat),
+    }
+    load = os.getloadavg()
+    print(f"\nmedians of {len(rounds)} rounds ({args.rate} progress records + {args.rate} log lines per second "
+          f"for {args.seconds:g} s, {COLS}x{ROWS}; start-up: {len(startups)} runs; nice {args.nice}); "
+          f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    for key, target in TARGETS.items():
+        value = figures[key]
+        def fmt(v: float, key: str = key) -> str:
+            return f"{v / 1000:.1f} KB/s" if key == "bytes_per_s" else f"{v:.3f} s" if key == "startup_s" else (
+                f"{v:.1f} ms" if key.endswith("_ms") else f"{v:.1f} %")
+        print(f"  {key:<16} {fmt(value):>12}   target <= {fmt(target):<10} {'met' if value <= target else 'NOT MET'}")
+    print(f"  latency p50 {figures['latency_p50_ms']:.1f} ms, max {figures['latency_max_ms']:.1f} ms "
+          f"({len(lat)} presses)")
+    if args.json:
+        args.json.write_text(json.dumps({"figures": figures, "load": load, "nice": args.nice, "startups": startups,
+                                         "rounds": [asdict(r) for r in rounds]}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
