@@ -137,6 +137,17 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX file_manifest_sha ON file_manifest(sha256);
     """,
+    # 5: the digest of the last clean scan's listing, per set of roots: an unchanged tree is
+    # then one listing compared, not 100,000 manifest rows (service/changes.py). Written in
+    # the same transaction as the manifest rows it stands for.
+    """
+    CREATE TABLE scan_digest (
+        scope TEXT PRIMARY KEY,
+        digest TEXT NOT NULL,
+        files INTEGER NOT NULL,
+        saved_at TEXT NOT NULL
+    );
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

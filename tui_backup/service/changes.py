@@ -28,6 +28,7 @@ last changed (`seen_at`), not every scan: an unchanged tree writes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
@@ -164,9 +165,12 @@ def load_manifest(catalog: Catalog) -> dict[str, FileState]:
     return out
 
 
-def _save(catalog: Catalog, upserts: Sequence[FileState], deletes: Sequence[str]) -> None:
-    if not upserts and not deletes:
-        return
+def _save(
+    catalog: Catalog, upserts: Sequence[FileState], deletes: Sequence[str], digest: _Digest,
+    clean: bool,
+) -> None:  # fmt: skip
+    """Write the manifest's changes and, in the same transaction, the listing digest they
+    stand for (only after a clean scan; otherwise the scope's digest is dropped)."""
     now = utc_now()
     with catalog.transaction() as conn:
         conn.executemany("DELETE FROM file_manifest WHERE path = ?", [(_key(p),) for p in deletes])
@@ -177,6 +181,38 @@ def _save(catalog: Catalog, upserts: Sequence[FileState], deletes: Sequence[str]
             " sha256 = excluded.sha256, seen_at = excluded.seen_at",
             [(_key(f.path), f.size, f.mtime_ns, f.inode, f.mode, f.sha256, now) for f in upserts],
         )
+        if clean and digest.value is not None:
+            conn.execute(
+                "INSERT OR REPLACE INTO scan_digest (scope, digest, files, saved_at) VALUES (?, ?, ?, ?)",
+                (digest.scope, digest.value, digest.files, now),
+            )
+        else:
+            conn.execute("DELETE FROM scan_digest WHERE scope = ?", (digest.scope,))
+
+
+# ---- the listing digest: an unchanged tree in one compare ----
+
+
+@dataclass
+class _Digest:
+    """SHA-256 of what GNU find listed for every root of one scan (None: some root was not
+    listed by find). Stored after a clean scan, in the transaction that made the manifest
+    match that listing; a later scan whose listing has the same digest has nothing to
+    compare — no manifest row read, no file hashed."""
+
+    scope: str  # the roots and skipped roots, hashed: one digest per set of roots
+    value: str | None
+    files: int = 0  # files and symlinks the stored scan saw (reported as `scanned`)
+
+
+def _scope(roots: Sequence[str], skipped_roots: Sequence[str]) -> str:
+    text = "\0".join([*roots, "\1", *sorted(skipped_roots)])
+    return hashlib.sha256(os.fsencode(text)).hexdigest()
+
+
+def _stored_digest(catalog: Catalog, scope: str) -> tuple[str, int] | None:
+    row = catalog.conn.execute("SELECT digest, files FROM scan_digest WHERE scope = ?", (scope,)).fetchone()
+    return None if row is None else (str(row[0]), int(row[1]))
 
 
 # What a scan compares per file: its lstat (size, mtime_ns, inode, mode) as the text GNU find
@@ -184,26 +220,44 @@ def _save(catalog: Catalog, upserts: Sequence[FileState], deletes: Sequence[str]
 _Key = str | tuple[int, int, int, int]
 
 
-def _load_quick(catalog_path: Path, as_text: bool) -> dict[str, _Key | None]:
-    """path -> the key of its row (`_Key`, text when `as_text`), all a scan of an unchanged
-    file compares; None for a row never hashed. SQLite builds the text: no FileState (nor,
-    with text, any number) is made in Python for 100,000 unchanged rows.
+class _QuickLoader:
+    """Reads path -> the key of its row (`_Key`, text when `as_text`), all a scan of an
+    unchanged file compares; None for a row never hashed. SQLite builds the text: no
+    FileState (nor, with text, any number) is made in Python for 100,000 unchanged rows.
 
-    Runs in a thread beside the walk (sqlite and the walk's lstat calls release the GIL), on
-    its own read-only connection: the catalog's connections are per thread.
+    `load` runs in a thread beside the walk (sqlite and the walk's lstat calls release the
+    GIL), on its own read-only connection; `interrupt` stops it when the listing digest
+    shows the tree unchanged (sqlite3's interrupt is safe from another thread).
     """
-    conn = sqlite3.connect(f"{catalog_path.as_uri()}?mode=ro", uri=True)
-    try:
-        if not as_text:
-            rows = conn.execute("SELECT path, size, mtime_ns, inode, mode, sha256 IS NULL FROM file_manifest")
-            return {_path(r[0]): None if r[5] else r[1:5] for r in rows}
-        query = f"SELECT path, CASE WHEN sha256 IS NULL THEN NULL ELSE {find_walk.SQL_SIGNATURE} END FROM file_manifest"
-        # TEXT paths straight into the dict; the rare BLOBs (non-UTF-8 names) decoded
-        out: dict[str, _Key | None] = dict(conn.execute(f"{query} WHERE typeof(path) = 'text'"))
-        out.update((_path(p), sig) for p, sig in conn.execute(f"{query} WHERE typeof(path) != 'text'"))
-    finally:
-        conn.close()
-    return out
+
+    def __init__(self, catalog_path: Path, as_text: bool) -> None:
+        self.conn = sqlite3.connect(f"{catalog_path.as_uri()}?mode=ro", uri=True, check_same_thread=False)
+        self.as_text = as_text
+        self.cancelled = False
+
+    def interrupt(self) -> None:
+        self.cancelled = True  # a query not started yet is never run
+        with contextlib.suppress(sqlite3.Error):  # already finished and closed
+            self.conn.interrupt()
+
+    def load(self) -> dict[str, _Key | None]:
+        conn = self.conn
+        try:
+            if self.cancelled:
+                return {}
+            if not self.as_text:
+                rows = conn.execute("SELECT path, size, mtime_ns, inode, mode, sha256 IS NULL FROM file_manifest")
+                return {_path(r[0]): None if r[5] else r[1:5] for r in rows}
+            query = (f"SELECT path, CASE WHEN sha256 IS NULL THEN NULL ELSE {find_walk.SQL_SIGNATURE} END"
+                     " FROM file_manifest")  # fmt: skip
+            # TEXT paths straight into the dict; the rare BLOBs (non-UTF-8 names) decoded
+            out: dict[str, _Key | None] = dict(conn.execute(f"{query} WHERE typeof(path) = 'text'"))
+            if self.cancelled:
+                return out
+            out.update((_path(p), sig) for p, sig in conn.execute(f"{query} WHERE typeof(path) != 'text'"))
+            return out
+        finally:
+            conn.close()
 
 
 def _load_states(catalog: Catalog, paths: Sequence[str]) -> dict[str, FileState]:
@@ -240,32 +294,70 @@ class _Walk:
     unlisted: list[str] = field(default_factory=list)  # directories that could not be read
 
 
-def _walk(root: str, walk: _Walk, *, use_find: bool = True) -> None:
-    """Every regular file and symlink under `root` (lstat only; symlinks not followed):
-    listed by GNU find when it can (same result, less Python work per file), else by
-    `_scandir_walk`."""
+@dataclass
+class _Root:
+    path: str
+    st: os.stat_result | None  # None: missing, or unreadable (the walk's errors say why)
+    listing: bytes | None = None  # GNU find's raw output, for a directory it could list
+    error: bool = False
+
+    def digest_part(self) -> bytes | None:
+        """What this root adds to the listing digest (None: it cannot be digested)."""
+        head = os.fsencode(self.path) + b"\0"
+        if self.error:
+            return None
+        if self.st is None:
+            return head + b"missing\1"
+        mode = self.st.st_mode
+        if stat.S_ISREG(mode) or stat.S_ISLNK(mode):
+            sig = signature(self.st.st_size, self.st.st_mtime_ns, self.st.st_ino, mode)
+            return head + b"file\0" + sig.encode() + b"\1"
+        if not stat.S_ISDIR(mode):
+            return head + b"other\1"
+        if self.listing is None:
+            return None
+        return head + f"dir\0{self.st.st_dev}/{self.st.st_ino}\0".encode() + self.listing + b"\1"
+
+
+def _prepare(root: str, walk: _Walk, *, use_find: bool = True) -> _Root:
+    """lstat `root` and, for a directory, have GNU find list it (when it can)."""
     try:
         st = os.lstat(root)
     except FileNotFoundError:
-        return
+        return _Root(root, None)
     except OSError as exc:
         walk.errors.append(f"{printable(root)}: {exc.strerror}")
         walk.unlisted.append(root)
+        return _Root(root, None, error=True)
+    listed = find_walk.listing(root, st) if use_find and walk.as_text and stat.S_ISDIR(st.st_mode) else None
+    return _Root(root, st, listed)
+
+
+def _walk(root: str, walk: _Walk, *, use_find: bool = True) -> None:
+    _walk_prepared(_prepare(root, walk, use_find=use_find), walk)
+
+
+def _walk_prepared(root: _Root, walk: _Walk) -> None:
+    """Every regular file and symlink under the root (lstat only; symlinks not followed):
+    from GNU find's listing when there is one (same result, less Python work per file),
+    else by `_scandir_walk`."""
+    st = root.st
+    if st is None:
         return
     if stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode):
         key = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_mode)
-        walk.keys[root] = signature(*key) if walk.as_text else key
+        walk.keys[root.path] = signature(*key) if walk.as_text else key
         return
     if not stat.S_ISDIR(st.st_mode):
         return
-    found = find_walk.walk(root, st) if use_find and walk.as_text else None
+    found = find_walk.parse(root.path, st, root.listing) if root.listing is not None else None
     if found is not None:
         if walk.keys:
             walk.keys.update(found)
         else:  # the usual first root: 100,000 entries not copied again
             walk.keys = found  # type: ignore[assignment]
     else:
-        _scandir_walk(root, st, walk)
+        _scandir_walk(root.path, st, walk)
 
 
 def _scandir_walk(root: str, st: os.stat_result, walk: _Walk) -> None:
@@ -379,11 +471,24 @@ def scan_paths(catalog: Catalog, roots: Sequence[Path], *, skipped_roots: Sequen
     """
     root_strs = [os.fspath(r) for r in roots]
     as_text = find_walk.gnu_find(os.environ.get("PATH")) is not None
+    digest = _Digest(_scope(root_strs, skipped_roots), None)
+    stored = _stored_digest(catalog, digest.scope)
+    loader = _QuickLoader(catalog.path, as_text)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        loading = pool.submit(_load_quick, catalog.path, as_text)
+        loading = pool.submit(loader.load)
         walk = _Walk(as_text)
-        for root in root_strs:
-            _walk(root, walk)
+        prepared = [_prepare(root, walk) for root in root_strs]
+        parts = [r.digest_part() for r in prepared]
+        if all(p is not None for p in parts):
+            digest.value = hashlib.sha256(b"".join(p for p in parts if p is not None)).hexdigest()
+        if stored is not None and stored[0] == digest.value:
+            # The tree lists exactly as at the last clean scan: nothing changed.
+            loader.interrupt()
+            with contextlib.suppress(sqlite3.Error):
+                loading.result()
+            return FileChanges((), (), (), (), scanned=stored[1], skipped_roots=tuple(skipped_roots))
+        for root in prepared:
+            _walk_prepared(root, walk)
         manifest = loading.result()
     in_exact, in_prefixes = _prefix_test(root_strs)
     known = manifest  # every walked file is under a root: rows elsewhere are never looked up
@@ -440,7 +545,14 @@ def scan_paths(catalog: Catalog, roots: Sequence[Path], *, skipped_roots: Sequen
         if p in before and not (p in unlisted_exact or (unlisted_prefixes and p.startswith(unlisted_prefixes)))
     ]  # fmt: skip
     renamed = _pair_renames(added, deleted)
-    _save(catalog, upserts, [f.path for f in deleted] + [r.old for r in renamed])
+    # Clean: every file listed is in the manifest exactly as listed (none unreadable, none
+    # vanished, none changed between the listing and its hashing) — what the digest vouches.
+    digest.files = len(files)
+    clean = not errors and not walk.unlisted and not gone and all(
+        files.get(f.path) == (signature(f.size, f.mtime_ns, f.inode, f.mode) if as_text else (f.size, f.mtime_ns, f.inode, f.mode))
+        for f in upserts
+    )  # fmt: skip
+    _save(catalog, upserts, [f.path for f in deleted] + [r.old for r in renamed], digest, clean)
     return FileChanges(
         added=tuple(added),
         modified=tuple(modified),

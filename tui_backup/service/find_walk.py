@@ -94,9 +94,9 @@ def _parse(fields: list[str], prefix: str, found: Signatures, dirs: list[str]) -
         del found[prefix + paths[i]]
 
 
-def walk(root: str, root_st: os.stat_result) -> Signatures | None:
-    """Every regular file and symlink under the directory `root` (lstat'ed as `root_st`),
-    keyed by `root` + os.sep + its relative path; None: walk it in Python instead."""
+def listing(root: str, root_st: os.stat_result) -> bytes | None:
+    """GNU find's raw output for the directory `root` (lstat'ed as `root_st`); None: walk it
+    in Python instead. Its bytes are also what the scan digests to spot an unchanged tree."""
     exe = gnu_find(os.environ.get("PATH"))
     if exe is None or not os.path.isabs(root) or not stat.S_ISDIR(root_st.st_mode):
         return None
@@ -113,6 +113,19 @@ def walk(root: str, root_st: os.stat_result) -> Signatures | None:
     out = proc.stdout
     if proc.returncode != 0 or proc.stderr or (out and not out.endswith(b"\0")):
         return None
+    return out
+
+
+def walk(root: str, root_st: os.stat_result) -> Signatures | None:
+    """Every regular file and symlink under the directory `root` (lstat'ed as `root_st`),
+    keyed by `root` + os.sep + its relative path; None: walk it in Python instead."""
+    out = listing(root, root_st)
+    return None if out is None else parse(root, root_st, out)
+
+
+def parse(root: str, root_st: os.stat_result, out: bytes) -> Signatures | None:
+    """`walk`'s answer from find's output `out` (see `listing`); None if it is not the
+    shape asked for."""
     prefix = root if root.endswith(os.sep) else root + os.sep
     found: Signatures = {}
     dirs = [f"d/{root_st.st_dev}/{root_st.st_ino}"]
