@@ -8,7 +8,7 @@ import typer
 
 from tui_backup.cli._state import state
 
-group = typer.Typer(help="Backups to destinations (layer 4): run, list.", no_args_is_help=True)
+group = typer.Typer(help="Backups to destinations (layer 4): run, list, restore, remove.", no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output only, on stdout.")]
 DestArgument = Annotated[str, typer.Argument(metavar="DEST", help="The destination's name (a [[destination]] table).")]
@@ -70,3 +70,28 @@ def list_(ctx: typer.Context, dest: DestArgument, as_json: JsonOption = False) -
         ),
         right=("SIZE",),
     )
+
+
+@group.command("remove")
+def remove(
+    ctx: typer.Context,
+    dest: DestArgument,
+    point_ids: Annotated[list[str], typer.Argument(metavar="POINT...", help="Restore point ids (or unique prefixes).")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines of the job's events on stdout.")] = False,
+) -> None:
+    """Move restore points at DEST into its trash (restorable for [trash] retention_days)."""
+    from tui_backup.cli._confirm import confirm
+    from tui_backup.cli._jobview import finish, job_view
+    from tui_backup.cli._output import say
+
+    what = f"moving {len(point_ids)} restore point(s) of {dest} to the trash"
+    confirm(f"Move {', '.join(point_ids)} of {dest} to the trash?", yes=yes, what=what)
+    with state(ctx).service(check_paths=False) as svc:
+        with job_view(f"remove from {dest}", as_json=as_json) as on_event:
+            removal = svc.remove_restore_points(dest, point_ids, on_event)
+    if not as_json and removal.finished is not None and removal.finished.ok:
+        for point, item in zip(removal.point_ids, removal.trash_items, strict=False):
+            say(f"{point}: in the trash as {item} (`tui-backup trash restore {item}` brings it back)")
+    assert removal.finished is not None
+    finish(removal.finished, as_json=as_json)

@@ -25,9 +25,11 @@ def history(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output only, on stdout.")] = False,
 ) -> None:
-    """Every recorded version of a file (added, modified, deleted, renamed, when) and the
-    restore points, trash items or live file that still hold each, with the command that
-    brings one back."""
+    """Every recorded version of a file, and where each can still be had back.
+
+    Each version (added, modified, deleted, renamed, when) is listed with the restore
+    points, trash items or live file that still hold it, and the command that brings it back.
+    """
     from tui_backup.cli._output import print_json
 
     with state(ctx).service(check_paths=False) as svc:

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from tui_backup.service.history import FileHistory, VersionHolder
     from tui_backup.service.journal import VerifyReport as JournalVerifyReport
     from tui_backup.service.point_contents import PointContents
+    from tui_backup.service.point_removal import PointRemoval
     from tui_backup.service.policy_edit import PolicyChange
     from tui_backup.service.policy_run import PolicyRunOutcome
     from tui_backup.service.prune import PrunePlan
@@ -255,6 +256,12 @@ class ProfileService:
         from tui_backup.service import backups
 
         return backups.list_restore_points(self, name)
+
+    def remove_restore_points(self, name: str, point_ids: Sequence[str], *subscribers: Subscriber) -> PointRemoval:
+        """Move restore points of destination `name` into its trash (layer 1), as one job."""
+        from tui_backup.service.point_removal import remove_points
+
+        return remove_points(self, name, point_ids, subscribers)
 
     def init_destination(self, name: str, *subscribers: Subscriber) -> Finished:
         from tui_backup.service import backups
