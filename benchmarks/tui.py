@@ -23,6 +23,13 @@ reads everything it writes to the terminal from the pty master. Figures:
                         ("#N backup idle" / "#N backup stream"), which is on screen only once
                         the key was handled (target p95 <= 20 ms). A pair of presses about
                         every second, so the streaming job is on screen ~85 % of the time.
+  journal   the app on a profile whose journal holds `--journal-entries` entries (default
+            1,000,000: benchmarks/journal.py's cached profile, its catalog copied into the
+            private home): `6` opens the Journal pane; the time from the key to the frame
+            that holds the newest entries' summary ("entries N…"; target <= 1.0 s), then
+            `--journal-pages` × ctrl+End (the cursor to the last loaded row: the next page
+            is read) each timed to its frame, then the app's peak RSS (VmHWM; target
+            <= 200 MB).
 
 Prints per-round figures and the medians (latency: p50/p95/max over all presses of all
 rounds). The machine's load matters (CPU % and latency most): note `uptime` with the figures.
@@ -40,6 +47,7 @@ import json
 import os
 import pty
 import re
+import shutil
 import signal
 import statistics
 import struct
@@ -58,7 +66,10 @@ sys.path.insert(0, str(HERE.parent))
 COLS, ROWS = 80, 24
 TICKS = os.sysconf("SC_CLK_TCK")
 DOWN, UP = b"\x1b[B", b"\x1b[A"
+CTRL_END = b"\x1b[1;5F"
 TARGETS = {"startup_s": 1.0, "latency_p95_ms": 20.0, "bytes_per_s": 15_000, "cpu_pct": 25.0}
+JOURNAL_TARGETS = {"journal_open_s": 1.0, "journal_rss_mb": 200.0}
+JOURNAL_PAGE = 100  # entries per page of the Journal pane (tui/widgets/journal.py PAGE)
 
 # The fake rsync: `rate` (itemize line + progress2 record) pairs per second for `seconds`.
 FAKE_RSYNC = r"""
@@ -202,6 +213,12 @@ class PtyApp:
         fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
 
+    def rss_mb(self) -> tuple[float, float]:
+        """(current, peak) resident set size of the app, in MB (from /proc/PID/status)."""
+        fields = dict(line.split(":", 1) for line in Path(f"/proc/{self.pid}/status").read_text().splitlines()
+                      if ":" in line)
+        return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
     def quit(self) -> None:
         with contextlib.suppress(OSError):
             os.write(self.fd, b"q")
@@ -280,6 +297,63 @@ def one_round(config: Path, env: dict[str, str], older: bytes, target: str, seco
         app.quit()
 
 
+# ---- the Journal pane on a large journal ----
+
+@dataclass
+class JournalRound:
+    startup_s: float
+    open_s: float
+    rss_mb: float
+    peak_rss_mb: float
+    pages_s: list[float] = field(default_factory=list)
+
+
+def journal_profile(home: Path, entries: int) -> Path:
+    """A profile in `home` whose catalog holds a journal of `entries` entries.
+
+    Built by benchmarks/journal.py (large journals cached under benchmarks/.cache/, small
+    ones built in `home`); the catalog is copied so the app never writes to the cache.
+    """
+    sys.path.insert(0, str(HERE))
+    from journal import build  # benchmarks/journal.py
+
+    root = HERE / ".cache" / f"journal-{entries}" if entries >= 100_000 else home / "journal-build"
+    built = build(root, entries)
+    state = home / "journal-state"
+    state.mkdir(mode=0o700)
+    # journal-verified.json: how far the chain was verified. Without it the app's first
+    # status check verifies the whole chain (once per profile, not per start).
+    for name in ("catalog.db", "catalog.db-wal", "journal-verified.json"):
+        if (built.parent / "state" / name).exists():
+            shutil.copyfile(built.parent / "state" / name, state / name)
+    config = home / "journal.toml"
+    config.write_text(built.read_text().replace(str(built.parent / "state"), str(state)), encoding="utf-8")
+    if not (state / "journal-verified.json").exists():
+        cli = str(Path(sys.executable).with_name("tui-backup"))
+        subprocess.run([cli, "--config", str(config), "journal", "verify"], check=True, capture_output=True)
+    return config
+
+
+def journal_round(config: Path, env: dict[str, str], nice: int, entries: int, pages: int) -> JournalRound:
+    app = start_app(config, env, nice)
+    try:
+        painted = app.wait_for(b"profile: bench", b"Dashboard", b"Quit", timeout=30)
+        time.sleep(1.0)  # the status load settles
+        since = app.offset
+        sent = app.key(b"6")
+        opened = app.wait_for(f"entries {entries}\u2026".encode(), since=since, timeout=30) - sent
+        times: list[float] = []
+        for k in range(1, min(pages, entries // JOURNAL_PAGE - 1) + 1):
+            since = app.offset
+            sent = app.key(CTRL_END)
+            oldest = entries - (k + 1) * JOURNAL_PAGE + 1
+            times.append(app.wait_for(f"\u2026{oldest} loaded".encode(), since=since, timeout=30) - sent)
+        rss, peak = app.rss_mb()
+        return JournalRound(painted - app.t0, opened, rss, peak, times)
+    finally:
+        app.quit()
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
@@ -293,6 +367,10 @@ def main() -> int:
     ap.add_argument("--startup-rounds", type=int, default=5, help="extra start-up-only runs (then quit)")
     ap.add_argument("--nice", type=int, default=0,
                     help="the app's scheduling priority (e.g. -5 as root on a shared machine; say so with the figures)")
+    ap.add_argument("--journal-entries", type=int, default=1_000_000,
+                    help="entries in the journal the Journal pane opens (0: skip that measurement)")
+    ap.add_argument("--journal-rounds", type=int, default=3)
+    ap.add_argument("--journal-pages", type=int, default=10, help="pages read after opening (ctrl+End each)")
     ap.add_argument("--json", type=Path, help="write the figures here too")
     ap.add_argument("--job", nargs=4, metavar=("CONFIG", "TARGET", "SECONDS", "RATE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -324,6 +402,16 @@ def main() -> int:
             print(f"round {n}: startup {r.startup_s:.3f} s · {r.bytes_per_s / 1000:.1f} KB/s · CPU {r.cpu_pct:.1f} % "
                   f"· keys p50 {percentile(r.latencies_ms, 50):.1f} ms p95 {percentile(r.latencies_ms, 95):.1f} ms "
                   f"max {max(r.latencies_ms):.1f} ms ({len(r.latencies_ms)} presses, {r.window_s:.1f} s)", flush=True)
+        journal_rounds: list[JournalRound] = []
+        if args.journal_entries and args.journal_rounds:
+            jconfig = journal_profile(home, args.journal_entries)
+            for n in range(1, args.journal_rounds + 1):
+                j = journal_round(jconfig, env, args.nice, args.journal_entries, args.journal_pages)
+                journal_rounds.append(j)
+                pages = f"{statistics.median(j.pages_s) * 1000:.0f} ms" if j.pages_s else "-"
+                print(f"journal {n}: {args.journal_entries:,} entries · startup {j.startup_s:.3f} s · open "
+                      f"{j.open_s:.3f} s · next page median {pages} ({len(j.pages_s)} pages) · RSS "
+                      f"{j.rss_mb:.0f} MB (peak {j.peak_rss_mb:.0f} MB)", flush=True)
 
     lat = [x for r in rounds for x in r.latencies_ms]
     figures = {
@@ -346,9 +434,20 @@ def main() -> int:
         print(f"  {key:<16} {fmt(value):>12}   target <= {fmt(target):<10} {'met' if value <= target else 'NOT MET'}")
     print(f"  latency p50 {figures['latency_p50_ms']:.1f} ms, max {figures['latency_max_ms']:.1f} ms "
           f"({len(lat)} presses)")
+    if journal_rounds:
+        figures["journal_open_s"] = statistics.median(j.open_s for j in journal_rounds)
+        figures["journal_rss_mb"] = max(j.peak_rss_mb for j in journal_rounds)
+        figures["journal_page_s"] = statistics.median(t for j in journal_rounds for t in j.pages_s or [0.0])
+        print(f"  journal of {args.journal_entries:,} entries ({len(journal_rounds)} runs): open "
+              f"{figures['journal_open_s']:.3f} s (target <= {JOURNAL_TARGETS['journal_open_s']:.1f} s: "
+              f"{'met' if figures['journal_open_s'] <= JOURNAL_TARGETS['journal_open_s'] else 'NOT MET'}), "
+              f"peak RSS {figures['journal_rss_mb']:.0f} MB (target <= {JOURNAL_TARGETS['journal_rss_mb']:.0f} MB: "
+              f"{'met' if figures['journal_rss_mb'] <= JOURNAL_TARGETS['journal_rss_mb'] else 'NOT MET'}), "
+              f"next page {figures['journal_page_s'] * 1000:.0f} ms")
     if args.json:
         args.json.write_text(json.dumps({"figures": figures, "load": load, "nice": args.nice, "startups": startups,
-                                         "rounds": [asdict(r) for r in rounds]}, indent=2))
+                                         "rounds": [asdict(r) for r in rounds],
+                                         "journal": [asdict(j) for j in journal_rounds]}, indent=2))
     return 0
 
 

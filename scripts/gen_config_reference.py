@@ -70,6 +70,8 @@ def _default(k: Key) -> str:
         return "*required*"
     if k.default is None:
         return "*unset*"
+    if k.type == "table" and not k.default:
+        return "*empty*"
     return f"`{_toml(k.default)}`"
 
 

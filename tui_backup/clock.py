@@ -48,6 +48,11 @@ def from_catalog(text: str) -> datetime:
     return datetime.strptime(text, CATALOG_FORMAT).replace(tzinfo=UTC)
 
 
+def pinned_at() -> datetime | None:
+    """The pinned time, if `set_now`/`pinned` pinned one (a child process gets it as NOW_ENV)."""
+    return _pinned
+
+
 def set_now(at: datetime | None) -> None:
     """Pin the clock at `at` (None: the real clock again). Tests only."""
     global _pinned

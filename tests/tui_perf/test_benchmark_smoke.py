@@ -1,5 +1,5 @@
 """benchmarks/tui.py still runs end to end (a short round): the app in a real pty, a real
-job streaming in another process, the figures printed. The figures are not asserted here:
+job streaming in another process, the Journal pane on a (small) journal, the figures printed. The figures are not asserted here:
 they depend on the machine (the budget is checked by running the benchmark itself)."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ def test_benchmark_runs_one_short_round(tmp_path: Path) -> None:
     out = tmp_path / "figures.json"
     run = subprocess.run(
         [sys.executable, str(BENCH), "--rounds", "1", "--seconds", "3", "--rate", "500", "--startup-rounds", "1",
-         "--json", str(out)],
+         "--journal-entries", "2000", "--journal-rounds", "1", "--journal-pages", "2", "--json", str(out)],
         capture_output=True, text=True, timeout=180,
     )
     assert run.returncode == 0, run.stdout + run.stderr
@@ -27,3 +27,7 @@ def test_benchmark_runs_one_short_round(tmp_path: Path) -> None:
     figures = json.loads(out.read_text())["figures"]
     assert figures["bytes_per_s"] > 0 and figures["startup_s"] > 0
     assert figures["latency_p50_ms"] > 0 and len(json.loads(out.read_text())["startups"]) == 2
+    # The Journal pane on its own profile: opened, two more pages read, the app's memory read.
+    journal = json.loads(out.read_text())["journal"]
+    assert len(journal) == 1 and len(journal[0]["pages_s"]) == 2
+    assert figures["journal_open_s"] > 0 and 20 < figures["journal_rss_mb"] < 1000

@@ -4,14 +4,16 @@ selected job's details in the same frame as the cursor; queued progress is merge
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 from tests.tui.conftest import SIZE, RecordingApp, settle
 from tui_backup.catalog.jobs import JobRecord
 from tui_backup.jobs.events import Finished, Progress, Started
+from tui_backup.jobs.tail import LogTail
 from tui_backup.tui.formatting import job_short_label
 from tui_backup.tui.messages import OperationProgress
 from tui_backup.tui.widgets import JobsPane, JobsTable
-from tui_backup.tui.widgets.jobs import JobEvents
+from tui_backup.tui.widgets.jobs import LOG_LINES, JobEvents
 
 
 def job(job_id: int, status: str = "succeeded", **changes: object) -> JobRecord:
@@ -96,3 +98,18 @@ def test_queued_progress_is_superseded_by_newer_progress() -> None:
     assert not only_progress.can_replace(JobEvents(8, [progress(3)]))  # another job
     assert not only_progress.can_replace(JobEvents(7, [Finished(7, "succeeded")]))  # the figures would be lost
     assert not JobEvents(7, [Started(7, "backup", "t", 0.0)]).can_replace(JobEvents(7, [progress(3)]))
+
+
+async def test_a_burst_in_the_log_is_read_from_its_end(app: RecordingApp, tmp_path: Path) -> None:
+    log = tmp_path / "job.log"
+    log.write_bytes(b"".join(b"line %06d\n" % n for n in range(100_000)))  # ~1.1 MB piled up
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        pane = still(app.query_one(JobsPane))
+        lines = pane._read_tail(LogTail(log))
+        assert len(lines) == LOG_LINES and lines[-1] == "line 099999"
+        assert pane._tail is not None and pane._tail.offset == log.stat().st_size
+        with log.open("ab") as f:
+            f.write(b"line 100000\nline 100001\n")
+        assert pane._read_tail(pane._tail) == ["line 100000", "line 100001"]  # a small growth: just the new lines

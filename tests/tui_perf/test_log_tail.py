@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.style import Style
 from textual.app import App, ComposeResult
 
 from tui_backup.tui.widgets.log_tail import LogTailView
@@ -60,3 +61,30 @@ async def test_writing_does_not_lay_out_the_screen() -> None:
             tail.write_lines([f"batch {n}"] * 50)
             await pilot.pause()
         assert tail._layout_updates == before
+
+
+class CountingTail(LogTailView):
+    style_reads = 0
+
+    @property
+    def rich_style(self) -> Style:
+        CountingTail.style_reads += 1
+        return super().rich_style
+
+
+class CountingTailApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield CountingTail(max_lines=50, id="tail")
+
+
+async def test_a_repaint_reads_the_style_once_not_once_per_line() -> None:
+    app = CountingTailApp()
+    async with app.run_test(size=(30, 8)) as pilot:
+        tail = app.query_one(CountingTail)
+        tail.write_lines([f"line {n}" for n in range(40)])
+        await pilot.pause()
+        CountingTail.style_reads = 0
+        tail.write_lines(["one more"])
+        await pilot.pause()
+        assert rows(app)[-1] == "one more"
+        assert 1 <= CountingTail.style_reads <= 2  # 8 lines drawn (a repaint may run twice)

@@ -116,16 +116,19 @@ async def test_add_form_refuses_and_keeps_the_file(policy_app: RecordingApp, pol
         form.query_one("#keep_last", Input).value = "many"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert "Keep last: 'many' is not a whole number" in str(form.query_one("#error").render())
-        # what only the service can tell: a bad time, then a name already taken
+        assert "keep_last: 'many' is not a whole number" in str(form.query_one("#error-keep_last").render())
+        assert "fix 1 field: keep_last" in str(form.query_one("#error").render())
+        # what only the service can tell: a bad cron expression, then a name already taken
         form.query_one("#keep_last", Input).value = "3"
-        form.query_one("#time", Input).value = "25:99"
+        form.query_one("#kind", Select).value = "cron"
+        await pilot.pause()
+        form.query_one("#cron", Input).value = "99 * * * *"
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert policy_app.screen is form
         error = str(form.query_one("#error").render())
         assert "✖" in error and "Nothing was saved" in error
-        form.query_one("#time", Input).value = "03:00"
+        form.query_one("#cron", Input).value = "0 3 * * *"
         form.query_one("#name", Input).value = "nightly"
         await pilot.press("ctrl+s")
         await settle(pilot)
@@ -150,6 +153,8 @@ async def test_add_then_edit(policy_app: RecordingApp, policy_config: Path) -> N
         form.query_one("#keep_weekly", Input).value = "8"
         await pilot.press("ctrl+s")
         await settle(pilot)
+        await pilot.press("y")  # the diff of the config: save it
+        await settle(pilot)
         assert not isinstance(policy_app.screen, PolicyFormScreen)
         table = policy_tables(policy_config)["weekly-db"]
         assert table["frequency"] == "weekly" and table["weekday"] == "saturday"
@@ -167,6 +172,8 @@ async def test_add_then_edit(policy_app: RecordingApp, policy_config: Path) -> N
         form.query_one("#keep_last", Input).value = ""
         form.query_one("#keep_daily", Input).value = "14"
         await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("y")
         await settle(pilot)
         nightly = policy_tables(policy_config)["nightly"]
         assert nightly["time"] == "04:30" and nightly["retention"] == {"keep_daily": 14}
@@ -286,6 +293,8 @@ async def test_without_policies_the_destinations_show_and_a_adds(profile_config:
             assert isinstance(form, PolicyFormScreen)
             form.query_one("#name", Input).value = "nightly"
             await pilot.press("ctrl+s")
+            await settle(pilot)
+            await pilot.press("y")
             await settle(pilot)
             assert list(policy_tables(profile_config)) == ["nightly"]
             await pilot.press("d")

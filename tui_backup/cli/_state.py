@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,7 +39,9 @@ class CliState:
         from tui_backup.cli._output import print_warnings
         from tui_backup.service import ProfileService
 
-        service = ProfileService.open(self.profile, self.config, check_paths=check_paths)
+        # A job the terminal app started in the background says so (service/background.py).
+        interface = "tui" if os.environ.get("TUI_BACKUP_INTERFACE") == "tui" else "cli"
+        service = ProfileService.open(self.profile, self.config, check_paths=check_paths, interface=interface)
         try:
             print_warnings(service.config.warnings)
             yield service

@@ -91,4 +91,8 @@ def validate(ctx: typer.Context) -> None:
 def _toml(value: Any) -> str:
     import tomlkit
 
+    if isinstance(value, dict):  # a sub-table ([tui.keymap]) shown on its key's line
+        inline = tomlkit.inline_table()
+        inline.update(value)
+        return str(inline.as_string())
     return str(tomlkit.item(value).as_string())

@@ -26,7 +26,12 @@ def open_app(st: CliState, config: Path | None = None) -> None:
 
 
 def tui(ctx: typer.Context) -> None:
-    """Open the terminal app on the profile (same as `tui-backup` with no command)."""
+    """Open the terminal app on the profile (same as `tui-backup` with no command).
+
+    In a terminal with no profile selected, the app asks first: a first-run screen (like
+    `init`) when there is no profile yet, a picker when there are several. P switches
+    profiles inside the app.
+    """
     open_app(state(ctx))
 
 

@@ -208,6 +208,12 @@ class _Validator:
             if bad:
                 raise self.error(f"unknown value {bad[0]!r}", sect, k.name, hint=f"use any of: {', '.join(k.choices)}")
             return value
+        if k.type == "table":
+            # Only the shape here: the table's own entries are checked by their user (e.g. the
+            # app checks [tui.keymap] and reports every problem without refusing to start).
+            if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
+                raise wrong("a table")
+            return dict(value)
         raise AssertionError(k.type)
 
     def resolve(self, raw: str) -> Path:
@@ -275,7 +281,7 @@ class _Validator:
                 min_days=v["trash"]["min_days"],
             ),
             jobs=JobsSection(max_concurrent=v["jobs"]["max_concurrent"]),
-            tui=TuiSection(theme=v["tui"]["theme"]),
+            tui=TuiSection(theme=v["tui"]["theme"], keymap=dict(v["tui"]["keymap"])),
             policies=policies,
             destinations=destinations + inline,
             notify=NotifySpec(

@@ -155,7 +155,10 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "tui",
         "The terminal app.",
-        (Key("theme", "str", "dark", "Theme name (built-in, or a TOML file in the config dir's themes/)."),),
+        (Key("theme", "str", "", "Theme name (built-in, or a TOML file in the config dir's themes/); empty: the one last chosen in the app, or mono with NO_COLOR, else dark."),
+         Key("keymap", "table", {}, 'Remapped keys, `binding id = "keys"` (e.g. `"snapshot.create" = "n"`,'
+             ' `"app.quit" = "ctrl+q,q"`); the help screen (?) lists the ids. Problems are reported in the app.',
+             doc_type="table of strings")),
     ),
     Section(
         "notify",

@@ -25,12 +25,19 @@ def render_config(values: dict[str, dict[str, Any]]) -> str:
         out.append(f"[{sect.name}]")
         given = values.get(sect.name, {})
         for k in sect.keys:
+            if k.type == "table":
+                continue  # after the section's own keys: a [section.key] header ends them
             value = given.get(k.name, k.default)
             if value is None:
                 value = ""
             default = "" if k.default is None else f" (default: {_toml_value(k.default)})"
             out.append(f"# {k.help}{default}")
             out.append(f"{k.name} = {_toml_value(value)}")
+        for k in sect.keys:
+            if k.type == "table":
+                out.append(f"# {k.help}")
+                out.append(f"[{sect.name}.{k.name}]")
+                out += [f"{_toml_value(name)} = {_toml_value(v)}" for name, v in (given.get(k.name) or {}).items()]
         out.append("")
     out += [
         "# Where backups go (layer 4): one [[destination]] block each, type = \"local\", \"rsync\"",

@@ -80,7 +80,9 @@ class JobsSection:
 
 @dataclass(frozen=True)
 class TuiSection:
-    theme: str = "dark"
+    theme: str = ""  # "": chosen by the app (tui/themes.py choose_theme)
+    # [tui.keymap]: binding id -> keys, checked by the app (tui/keymap.py), which still starts.
+    keymap: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -242,7 +242,8 @@ def create_demo(
     rebuilt if it was deleted). A new profile gets `snapshots` snapshots, so the app's
     Snapshots pane is not empty, and with `with_policy` (what `tui-backup demo` does) a
     local destination in `directory` and a nightly policy that has run once, so the
-    Policies pane and the Dashboard show a working setup.
+    Policies pane and the Dashboard show a working setup, plus an rsync destination (a
+    local directory, the real rsync) to back up to from the Destinations view.
     """
     path = Path(config_path) if config_path is not None else profile_path(DEMO_PROFILE)
     if path.exists():
@@ -267,11 +268,13 @@ def create_demo(
     if snapshots > 0:
         _take_snapshots(config.file, snapshots)
     if with_policy:
-        _add_policy(config.file, directory / DRIVE_DIR)
+        _add_policy(config.file, directory / DRIVE_DIR, directory / MIRROR_DIR)
     return config.file
 
 
 DRIVE_DIR = "backup-drive"
+MIRROR_DIR = "rsync-mirror"
+DEMO_MIRROR = "demo-mirror"
 DEMO_POLICY = """
 # The demo's backups: a local copy in {drive} (in real life: a USB drive or a NAS mount).
 [[destination]]
@@ -291,15 +294,24 @@ time = "02:00"
 [policy.retention]
 keep_daily = 7
 keep_weekly = 4
+
+# A second destination, backed up to by hand (Policies → d → b): rsync into dated
+# directories, unchanged files hard-linked to the previous backup (in real life: a NAS over
+# ssh, path = "user@nas:/backups/assetd"). No policy: `tui-backup backup run {mirror}` or the app.
+[[destination]]
+name = "{mirror}"
+type = "rsync"
+path = "{mirror_dir}"
 """
 
 
-def _add_policy(config_file: Path, drive: Path) -> None:
+def _add_policy(config_file: Path, drive: Path, mirror: Path) -> None:
     from tui_backup.service.profile import ProfileService
 
     make_private_dir(drive)
+    make_private_dir(mirror)
     with open(config_file, "a", encoding="utf-8") as f:
-        f.write(DEMO_POLICY.format(drive=drive))
+        f.write(DEMO_POLICY.format(drive=drive, mirror=DEMO_MIRROR, mirror_dir=mirror))
     svc = ProfileService.open(config=config_file, interface="demo")
     try:
         svc.run_policy("nightly")  # a failure is recorded and shown in the app: still a demo

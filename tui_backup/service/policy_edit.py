@@ -56,6 +56,70 @@ class PolicyChange:
 
 def add_policy(svc: ProfileService, table: dict[str, object]) -> PolicyChange:
     """Append a new `[[policy]]` (after the last one) from a table of its keys."""
+    path, _text, new_text, block = _plan_add(svc, table)
+    name = str(table["name"])
+    _save(svc, path, new_text)
+    _journal.try_record(svc, "policy.add", name, {"after": block})
+    return PolicyChange("add", name, None, block)
+
+
+def edit_policy(svc: ProfileService, name: str, changes: dict[str, object], *, action: str = "edit") -> PolicyChange:
+    """Set (or, with a value of None, remove) keys of policy `name`: `changes` maps dotted
+    keys (`frequency`, `retention.keep_daily`, `hooks.before`) to TOML values."""
+    plan = _plan_edit(svc, name, changes)
+    new_name = changes.get("name", name)
+    if not plan.changed:
+        return PolicyChange(action, name, plan.before, plan.after, changed=False)
+    _save(svc, plan.path, plan.new_text)
+    _journal.try_record(
+        svc, "policy.edit", name, {"change": action, "keys": changes, "before": plan.before, "after": plan.after}
+    )
+    return PolicyChange(action, str(new_name), plan.before, plan.after)
+
+
+def preview_policy_change(svc: ProfileService, name: str | None, table: dict[str, object]) -> tuple[str, str]:
+    """The whole config text before and after `add_policy(svc, table)` (name None) or
+    `edit_policy(svc, name, table)`, computed by the very code that saves, and validated
+    the same way (an invalid change raises here, before anything is shown or written).
+    Nothing is written: the TUI shows the difference and asks before saving."""
+    if name is None:
+        path, text, new_text, _block = _plan_add(svc, table)
+    else:
+        plan = _plan_edit(svc, name, table)
+        path, text, new_text = plan.path, plan.text, plan.new_text
+    if new_text != text:
+        _validate(path, new_text)
+    return text, new_text
+
+
+def policy_table(path: Path, name: str) -> dict[str, Any] | None:
+    """Policy `name`'s own table as the config file at `path` has it (keys that are not
+    set stay unset: what a form shows to edit), or None when it is not there."""
+    try:
+        doc = parse_text(path.read_text(encoding="utf-8"), str(path))
+    except (OSError, ConfigError):
+        return None
+    for table in doc.unwrap().get("policy", []):
+        if isinstance(table, dict) and table.get("name") == name:
+            return dict(table)
+    return None
+
+
+@dataclass(frozen=True)
+class _EditPlan:
+    path: Path
+    text: str  # the file now
+    new_text: str  # the file after the edit
+    before: str  # the policy's block (with its leading comments) now
+    after: str  # ... and after the edit
+
+    @property
+    def changed(self) -> bool:
+        return self.new_text != self.text
+
+
+def _plan_add(svc: ProfileService, table: dict[str, object]) -> tuple[Path, str, str, str]:
+    """(path, text now, text after, the new block) of adding a policy."""
     name = table.get("name")
     if not isinstance(name, str) or not name:
         raise UsageError("a new policy needs a name", "give it one: name = \"nightly\"")
@@ -66,15 +130,10 @@ def add_policy(svc: ProfileService, table: dict[str, object]) -> PolicyChange:
     lines = _lines(text)
     spans = _policy_spans(lines)
     at = spans[-1][2] if spans else len(lines)
-    new_text = _splice(lines, at, at, block)
-    _save(svc, path, new_text)
-    _journal.try_record(svc, "policy.add", name, {"after": block})
-    return PolicyChange("add", name, None, block)
+    return path, text, _splice(lines, at, at, block), block
 
 
-def edit_policy(svc: ProfileService, name: str, changes: dict[str, object], *, action: str = "edit") -> PolicyChange:
-    """Set (or, with a value of None, remove) keys of policy `name`: `changes` maps dotted
-    keys (`frequency`, `retention.keep_daily`, `hooks.before`) to TOML values."""
+def _plan_edit(svc: ProfileService, name: str, changes: dict[str, object]) -> _EditPlan:
     if not changes:
         raise UsageError("nothing to change", "give at least one key=value")
     path, text = _read(svc)
@@ -84,14 +143,10 @@ def edit_policy(svc: ProfileService, name: str, changes: dict[str, object], *, a
     new_block = _edit_block(old_block, changes)
     if not new_block.endswith("\n") and old_block.endswith("\n"):
         new_block += "\n"
-    new_name = changes.get("name", name)
     before = "".join(lines[lead:end])
     after = "".join(lines[lead:start]) + new_block
-    if new_block == old_block:
-        return PolicyChange(action, name, before, after, changed=False)
-    _save(svc, path, _splice(lines, start, end, new_block, blank_around=False))
-    _journal.try_record(svc, "policy.edit", name, {"change": action, "keys": changes, "before": before, "after": after})
-    return PolicyChange(action, str(new_name), before, after)
+    new_text = text if new_block == old_block else _splice(lines, start, end, new_block, blank_around=False)
+    return _EditPlan(path, text, new_text, before, after)
 
 
 def set_policy_state(svc: ProfileService, name: str, state: str) -> PolicyChange:

@@ -381,6 +381,13 @@ class ProfileService:
 
         return policy_edit.edit_policy(self, name, changes)
 
+    def preview_policy_change(self, name: str | None, table: dict[str, object]) -> tuple[str, str]:
+        """The config text before and after add_policy(table) (name None) or
+        edit_policy(name, table), validated; nothing is written."""
+        from tui_backup.service import policy_edit
+
+        return policy_edit.preview_policy_change(self, name, table)
+
     def remove_policy(self, name: str) -> PolicyChange:
         from tui_backup.service import policy_edit
 

@@ -6,6 +6,7 @@ thread workers.
 
 from __future__ import annotations
 
+import gc
 from functools import partial
 from pathlib import Path
 
@@ -13,13 +14,16 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
+from textual.theme import Theme
 from textual.widgets import Footer, TabbedContent, TabPane
 
 from tui_backup.errors import TuiBackupError
 from tui_backup.service.profile import ProfileService
+from tui_backup.tui.commands import PaneCommands
 from tui_backup.tui.formatting import Clock, utc_clock
 from tui_backup.tui.messages import DataChanged, OperationFailed, StatusLoaded
-from tui_backup.tui.themes import APP_VARIABLES, DEFAULT_THEME, load_themes
+from tui_backup.tui.preferences import remember_theme, remembered_theme
+from tui_backup.tui.themes import APP_VARIABLES, choose_theme, load_themes
 from tui_backup.tui.widgets import Dashboard, JobsPane, ProfileHeader, SnapshotsPane
 from tui_backup.tui.widgets.journal import JournalPane
 from tui_backup.tui.widgets.policies import PoliciesPane
@@ -45,11 +49,26 @@ class BackupApp(App[None]):
     # Absolute, so subclasses defined elsewhere (tests) find it too.
     CSS_PATH = Path(__file__).parent / "app.tcss"
     TITLE = "tui-backup"
+    # Classes on the screen by terminal size, for app.tcss's layouts (-wide: details beside
+    # the tables; -tall: taller detail panels). 80x24 is -narrow -short.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-normal"), (160, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+    # The profile to open next (the picker sets it, then exits; run_app loops).
+    switch_to: Path | None = None
+
+    # The palette lists the current pane's actions, titled with its selection (tui/commands.py).
+    COMMANDS = {PaneCommands}
 
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("f5,ctrl+r", "refresh_status", "Refresh", key_display="F5", id="app.refresh"),
         Binding("R", "restore_wizard", "Restore…", id="app.restore_wizard"),
+        Binding("ctrl+t", "change_theme", "Theme…", show=False, id="app.theme"),
+        Binding("P", "switch_profile", "Profiles…", id="app.switch_profile"),
+        Binding("question_mark", "help", "Keys", show=False, id="app.help"),
+        # As Textual's own (the footer shows "^p palette"), with an id so it can be remapped.
+        Binding("ctrl+p", "command_palette", "palette", show=False, priority=True, id="app.command_palette",
+                tooltip="Open the command palette"),
         *(
             Binding(str(n), f"show_pane('{pane}')", title, show=False, id=f"app.pane.{pane}")
             for n, (pane, title) in enumerate(PANES, start=1)
@@ -111,9 +130,22 @@ class BackupApp(App[None]):
                 yield JournalPane(self.service, clock=self.clock, id="journal-view")
         yield Footer(compact=True)
 
-    def on_mount(self) -> None:
+    def on_load(self) -> None:
+        # Before the widgets are composed: a theme set once they are mounted restyles every
+        # widget again (a large part of the start-up's CSS work; benchmarks/tui.py).
         self._apply_themes()
+
+    def on_mount(self) -> None:
+        self._apply_keymap()
         self.refresh_status()
+        # What start-up built (modules, styles, widgets) lives as long as the app: out of the
+        # garbage collector's sight, its full collections stop pausing keys for tens of ms.
+        # Not under tests (headless): one process runs many apps.
+        if not self.is_headless:
+            self.call_after_refresh(gc.freeze)
+
+    def on_unmount(self) -> None:
+        gc.unfreeze()  # the next app of this process (a profile switch) starts clean
         self.set_interval(STATUS_REFRESH_S, self.refresh_status)
 
     # ---- themes ----
@@ -123,19 +155,47 @@ class BackupApp(App[None]):
         themes, problems = load_themes(self._theme_dirs)
         for theme in themes.values():
             self.register_theme(theme)
-        wanted = self.service.config.tui.theme
         if problems:
             self.theme_problems = [str(p) for p in problems]
             lines = "\n".join(f"• {p.file}: {p.reason}" for p in problems)
             self.notify(f"{lines}\nThese theme files were skipped.", title="Bad theme files",
                         severity="warning", timeout=20, markup=False)
-        if wanted in self.available_themes:
-            self.theme = wanted
-        else:
-            fallback = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
-            self.notify(f"Theme {wanted!r} not found ([tui] theme in {self.service.config.file}); using {fallback!r}.",
-                        title="Unknown theme", severity="warning", timeout=12, markup=False)
-            self.theme = fallback
+        choice = choose_theme(self.service.config.tui.theme, self.available_themes,
+                              remembered=remembered_theme(), config_file=self.service.config.file)
+        if choice.warning:
+            self.notify(choice.warning, title="Unknown theme", severity="warning", timeout=12, markup=False)
+        self.theme = self._start_theme = choice.name
+        self._theme_chosen = False
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+
+    def _remember_theme(self, theme: Theme) -> None:
+        """A theme chosen in the app (ctrl+t, the palette) is used next time (preferences.py)."""
+        if not self._theme_chosen and theme.name == self._start_theme:
+            return  # the start-up theme being applied, not a choice
+        self._theme_chosen = True
+        try:
+            remember_theme(theme.name)
+        except OSError as exc:
+            self.notify(f"Cannot remember the theme: {exc}", severity="warning", markup=False)
+            return
+        configured = self.service.config.tui.theme.strip()
+        if configured and configured != theme.name:
+            self.notify(f"[tui] theme = {configured!r} in {self.service.config.file} still wins at the next start.",
+                        title=f"Theme {theme.name!r} remembered", markup=False)
+
+    # ---- keys: the user's keymap, the help screen ----
+
+    def _apply_keymap(self) -> None:
+        """[tui.keymap]: the valid entries apply; every problem is named in one notification."""
+        if self.service.config.tui.keymap:  # checking imports every screen: only when there is one
+            from tui_backup.tui.keymap import apply_keymap
+
+            apply_keymap(self, self.service.config.tui.keymap, str(self.service.config.file))
+
+    def action_help(self) -> None:
+        from tui_backup.tui.screens.help import open_help
+
+        open_help(self, str(self.service.config.file))
 
     # ---- status (header, dashboard, jobs) ----
 
@@ -175,6 +235,13 @@ class BackupApp(App[None]):
         self.notify(f"{message.message}{hint}", title=f"✖ {message.action} failed", severity="error",
                     timeout=12, markup=False)
 
+    # ---- quitting (jobs this session started may go on: screens/quit.py) ----
+
+    async def action_quit(self) -> None:
+        from tui_backup.tui.screens.quit import quit_app
+
+        quit_app(self, self.service)
+
     # ---- the restore wizard ----
 
     def action_restore_wizard(self) -> None:
@@ -183,6 +250,14 @@ class BackupApp(App[None]):
 
         if not isinstance(self.screen, RestoreWizard):  # R inside the wizard: already there
             open_restore_wizard(self, self.service, clock=self.clock)
+
+    # ---- profiles ----
+
+    def action_switch_profile(self) -> None:
+        from tui_backup.tui.screens.profiles import ProfilePicker, open_profile_picker
+
+        if not isinstance(self.screen, ProfilePicker):
+            open_profile_picker(self)
 
     # ---- panes ----
 

@@ -10,11 +10,21 @@ the app), so a typo in a theme never stops the app from starting.
     dark = true
     [variables]
     health-ok = "#4EBF71"    # the app's own colours; any Textual variable works too
+
+Which theme the app starts with (`choose_theme`), first match wins:
+1. `[tui] theme = "<name>"` in the profile's config (an explicit choice; it also overrides
+   NO_COLOR, as https://no-color.org asks of user configuration);
+2. `NO_COLOR` set (non-empty): `mono`;
+3. the theme last chosen in the app (remembered in the state dir's tui.json);
+4. a 16-colour terminal (`TEXTUAL_COLOR_SYSTEM=standard`, or `TERM=linux`): `ansi16`;
+5. `dark`.
 """
 
 from __future__ import annotations
 
+import os
 import tomllib
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +35,10 @@ import tui_backup
 from tui_backup.config import user_themes_dir
 
 DEFAULT_THEME = "dark"
+NO_COLOR_THEME = "mono"
+ANSI_THEME = "ansi16"
+# Every theme shipped in themes/ (tests check each is found, also in an installed wheel).
+SHIPPED_THEMES = ("dark", "light", "high-contrast", "ansi16", "mono")
 
 # The app's own colour variables ($health-ok ... in the CSS) and their fallbacks: literal
 # colours, because a variable default cannot refer to another variable.
@@ -47,8 +61,11 @@ _STYLE_WORDS = {"none", "not", "bold", "b", "dim", "d", "italic", "i", "underlin
 
 
 def builtin_themes_dir() -> Path:
-    """The repository's `themes/` directory (the package is installed editable)."""
-    return Path(tui_backup.__file__).resolve().parent.parent / "themes"
+    """The shipped themes: `tui_backup/builtin_themes/` (a link to the repository's `themes/`
+    in a checkout; real files in an installed wheel, as package data)."""
+    package = Path(tui_backup.__file__).resolve().parent
+    packaged = package / "builtin_themes"
+    return packaged if packaged.is_dir() else package.parent / "themes"
 
 
 def theme_dirs() -> list[Path]:
@@ -162,3 +179,59 @@ def load_themes(dirs: list[Path] | None = None) -> tuple[dict[str, Theme], list[
                 continue
             themes[theme.name] = theme
     return themes, problems
+
+
+# ---- which theme to start with ----
+
+
+@dataclass(frozen=True)
+class ThemeChoice:
+    """The theme to start with, why (for the docs and tests), and a warning to show if any."""
+
+    name: str
+    reason: str  # "config" | "no-color" | "remembered" | "16 colours" | "default"
+    warning: str = ""
+
+
+def no_color_requested(environ: Mapping[str, str] | None = None) -> bool:
+    """NO_COLOR set to a non-empty value (https://no-color.org)."""
+    return bool((os.environ if environ is None else environ).get("NO_COLOR", ""))
+
+
+def sixteen_colour_terminal(environ: Mapping[str, str] | None = None) -> bool:
+    """A terminal known to show only the 16 ANSI colours.
+
+    Only explicit signs count: Rich guesses "standard" for any TERM without `256color`,
+    which would put most SSH sessions on the ANSI theme for no reason.
+    """
+    env = os.environ if environ is None else environ
+    return env.get("TEXTUAL_COLOR_SYSTEM", "").lower() in ("standard", "windows") or env.get("TERM") == "linux"
+
+
+def choose_theme(
+    configured: str,
+    available: Collection[str],
+    *,
+    remembered: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    config_file: Path | str = "the config",
+) -> ThemeChoice:
+    """The theme to start with (the precedence is in this module's docstring)."""
+    warning = ""
+    configured = configured.strip()
+    if configured:
+        if configured in available:
+            return ThemeChoice(configured, "config")
+        warning = f"Theme {configured!r} not found ([tui] theme in {config_file})"
+    if no_color_requested(environ) and NO_COLOR_THEME in available:
+        choice = ThemeChoice(NO_COLOR_THEME, "no-color")
+    elif remembered and remembered in available:
+        choice = ThemeChoice(remembered, "remembered")
+    elif sixteen_colour_terminal(environ) and ANSI_THEME in available:
+        choice = ThemeChoice(ANSI_THEME, "16 colours")
+    else:
+        fallback = DEFAULT_THEME if DEFAULT_THEME in available else "textual-dark"
+        choice = ThemeChoice(fallback, "default")
+    if warning:
+        return ThemeChoice(choice.name, choice.reason, f"{warning}; using {choice.name!r}.")
+    return choice

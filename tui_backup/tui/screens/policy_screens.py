@@ -1,12 +1,15 @@
-"""Modals of the Policies pane: the prune preview and a policy's restore points."""
+"""Modals of the Policies pane: the prune preview, a policy's restore points, and the
+config diff shown before a policy edit is saved."""
 
 from __future__ import annotations
 
+import difflib
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Label, Static
 
@@ -140,3 +143,82 @@ class PolicyPointsScreen(ModalScreen[str | None]):
     def action_cancel(self) -> None:
         self.dismiss(None)
 
+
+
+# ---- the diff of the config before saving a policy edit ----
+
+_LINE_STYLES = (("+++", "bold"), ("---", "bold"), ("@@", "$text-accent"), ("+", "$text-success"),
+                ("-", "$text-error"))
+
+
+def unified_diff(before: str, after: str, file: str, *, context: int = 3) -> list[str]:
+    """The unified diff of the config text (lines without their newline)."""
+    lines = difflib.unified_diff(before.splitlines(), after.splitlines(), f"{file} (now)",
+                                 f"{file} (after saving)", n=context, lineterm="")
+    return list(lines)
+
+
+def render_diff(lines: list[str]) -> Content:
+    """Added lines in the success colour, removed ones in the error colour: the + and -
+    in front say the same without colour (NO_COLOR, 16 colours)."""
+    parts: list[tuple[str, str] | str] = []
+    for line in lines:
+        style = next((s for prefix, s in _LINE_STYLES if line.startswith(prefix)), "")
+        parts += [(line, style), "\n"]
+    return Content.assemble(*parts[:-1])
+
+
+class PolicyDiffScreen(ModalScreen[bool]):
+    """The config file before -> after a policy edit (comments and all): dismissed with
+    True to save it, False to go back to the form. Back has the focus at first, so a
+    stray Enter never saves."""
+
+    DEFAULT_CSS = dialog_css("PolicyDiffScreen", border="$warning", width=100, muted_note=True) + """
+    PolicyDiffScreen #diff-scroll {
+        height: auto;
+        max-height: 60vh;
+        overflow-x: auto;
+        border: round $panel;
+    }
+    PolicyDiffScreen #diff {
+        width: auto;
+    }
+    """
+
+    BINDINGS = [
+        Binding("escape,n", "back", "Back to the form", id="policy_diff.back"),
+        Binding("y,ctrl+s", "save", "Save", id="policy_diff.save"),
+    ]
+
+    def __init__(self, before: str, after: str, *, file: str = "the config") -> None:
+        super().__init__()
+        self.before = before
+        self.after = after
+        self.file = file
+        self.lines = unified_diff(before, after, file)
+
+    def compose(self) -> ComposeResult:
+        added = sum(1 for x in self.lines if x.startswith("+") and not x.startswith("+++"))
+        removed = sum(1 for x in self.lines if x.startswith("-") and not x.startswith("---"))
+        with Vertical(id="dialog"):
+            yield Label(f"Save to {self.file}? +{added} -{removed} lines (nothing written yet)", id="title",
+                        markup=False)
+            with VerticalScroll(id="diff-scroll"):
+                yield Static(render_diff(self.lines) if self.lines else "No change.", id="diff", markup=False)
+            yield Static("y or ctrl+s saves · Esc goes back to the form · arrows scroll", id="note", markup=False)
+            with Horizontal(id="buttons"):
+                yield Button("Back (Esc)", id="back")
+                yield Button("Save (y)", id="save", variant="warning")
+
+    def on_mount(self) -> None:
+        self.query_one("#diff-scroll").focus()  # arrows scroll; Enter does nothing here
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "save")
+
+    def action_save(self) -> None:
+        self.dismiss(True)
+
+    def action_back(self) -> None:
+        self.dismiss(False)

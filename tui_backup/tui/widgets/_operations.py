@@ -8,7 +8,7 @@ and status line (label + progress bar) and says only what never became a job.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar
 
 from textual import on
@@ -24,12 +24,14 @@ from textual.worker import Worker, WorkerState
 from tui_backup.errors import TuiBackupError
 from tui_backup.jobs.events import Event, Finished, Progress
 from tui_backup.jobs.runner import Subscriber
+from tui_backup.tui.detached import run_in_background
 from tui_backup.tui.formatting import Clock, utc_clock
 from tui_backup.tui.messages import OperationFailed, OperationProgress
 from tui_backup.tui.progress import ProgressRelay
 from tui_backup.tui.widgets.jobs import JobsPane
 
 if TYPE_CHECKING:
+    from tui_backup.service.background import ChildResult
     from tui_backup.service.profile import ProfileService
 
 T = TypeVar("T")
@@ -153,6 +155,25 @@ class OperationPane(Vertical, Generic[RowT]):
         except Exception as exc:
             self.post_message(OperationFailed(action, f"{type(exc).__name__}: {exc}", "this is a bug: please report it"))
         return None
+
+    def _background(self, action: str, args: Sequence[str]) -> ChildResult | None:
+        """In a worker: run `tui-backup <args>` as a detached child, so its job outlives the
+        app; its progress feeds our activity line and the Jobs pane follows its job (and says
+        how it ended). A child that failed before its job started is reported here (None)."""
+        relay = ProgressRelay(lambda p: self.post_message(OperationProgress(action, p)))
+        try:
+            result = run_in_background(self.app, self.service, args, relay)
+        except TuiBackupError as exc:
+            self.post_message(OperationFailed(action, exc.message, exc.hint))
+            return None
+        except OSError as exc:
+            self.post_message(OperationFailed(action, f"could not start the job: {exc}", ""))
+            return None
+        relay.flush()
+        if result is not None and not result.ok and not result.jobs:
+            self.post_message(OperationFailed(action, *result.error()))
+            return None
+        return result  # None: the app is quitting and leaves the job running
 
     def _status_line(self) -> str:
         text = self._summary()

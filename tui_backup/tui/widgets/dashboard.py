@@ -20,7 +20,9 @@ from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widgets import Label, Sparkline, Static
 
@@ -47,6 +49,7 @@ from tui_backup.tui.widgets.jobs import progress_figures
 if TYPE_CHECKING:
     from tui_backup.service.health import PolicyStatus
     from tui_backup.service.profile import ProfileService
+    from tui_backup.tui.screens.tools import Tool
 
 TICK_S = 3.0  # running jobs and volumes
 POLICY_TICKS = 5  # the policies' health every 5 ticks (15 s), and after every change
@@ -252,7 +255,11 @@ class PolicySummary(Horizontal):
 
     def show(self, status: PolicyStatus, now: datetime) -> None:
         self._status, self._now = status, now
-        self.query_one(PolicyLight).show(status.health)
+        try:
+            light = self.query_one(PolicyLight)
+        except NoMatches:  # a fresh report before this one finished mounting: on_mount shows it
+            return
+        light.show(status.health)
         self.query_one(".facts", Static).update(policy_lines(status, now))
         spark = self.query_one(Sparkline)
         spark.data = [float(s) for s in status.sizes]
@@ -276,6 +283,15 @@ class Dashboard(VerticalScroll):
         height: auto;
     }
     """
+
+    # The profile-wide tools (each a screen of tui/screens/; CLI map in tui/actions_map.py).
+    BINDINGS = [
+        Binding("v", "volumes", "Volumes", id="dashboard.volumes"),
+        Binding("s", "stats", "Stats", id="dashboard.stats"),
+        Binding("S", "schedule", "Schedule", id="dashboard.schedule"),
+        Binding("e", "export", "Export", id="dashboard.export"),
+        Binding("C", "config", "Config", id="dashboard.config"),
+    ]
 
     def __init__(self, service: ProfileService | None = None, *, clock: Clock = utc_clock,
                  id: str | None = None) -> None:
@@ -385,6 +401,29 @@ class Dashboard(VerticalScroll):
     def _show_alerts(self) -> None:
         problems = self.report.problems if self.report is not None else []
         self.query_one("#alerts", Static).update(render_alerts(self.statuses, problems))
+
+    # ---- the profile-wide tools (bound keys): a screen each, imported when first used ----
+
+    def _open_tool(self, name: Tool) -> None:
+        from tui_backup.tui.screens.tools import open_tool
+
+        if self.service is not None:
+            open_tool(self.app, self.service, name, clock=self.clock)
+
+    def action_volumes(self) -> None:
+        self._open_tool("volumes")
+
+    def action_stats(self) -> None:
+        self._open_tool("stats")
+
+    def action_schedule(self) -> None:
+        self._open_tool("schedule")
+
+    def action_export(self) -> None:
+        self._open_tool("export")
+
+    def action_config(self) -> None:
+        self._open_tool("config")
 
 
 def render_dashboard(report: StatusReport, now: datetime) -> RenderableType:

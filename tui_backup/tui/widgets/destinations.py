@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -25,7 +26,7 @@ from tui_backup.destinations.base import RestorePoint
 from tui_backup.errors import TuiBackupError
 from tui_backup.jobs.events import Finished
 from tui_backup.jobs.runner import Subscriber
-from tui_backup.service.backup_restore import BackupRestorePlan, BackupRestoreResult
+from tui_backup.service.backup_restore import BackupRestorePlan
 from tui_backup.tui.formatting import Clock, display_path, human_bytes, short_time, utc_clock
 from tui_backup.tui.messages import DataChanged
 from tui_backup.tui.screens import ConfirmScreen
@@ -76,12 +77,6 @@ class BackupRestorePlanned(Message):
         super().__init__()
         self.plan = plan
         self.to = to
-
-
-class BackupRestored(Message):
-    def __init__(self, result: BackupRestoreResult) -> None:
-        super().__init__()
-        self.result = result
 
 
 # ---- tables ----
@@ -209,6 +204,7 @@ class DestinationsPane(OperationPane[DestinationRow]):
         Binding("r", "restore", "Restore", id="backup.restore"),
         Binding("k", "check", "Check", id="destination.check"),
         Binding("i", "init", "Init", id="destination.init"),
+        Binding("x,delete", "remove_point", "Remove point", id="backup.remove"),
     ]
 
     OP_GROUP = OP_GROUP
@@ -216,6 +212,13 @@ class DestinationsPane(OperationPane[DestinationRow]):
     ACTIVITY_LABEL = "#dest-activity-label"
     PROGRESS_BAR = "#dest-progress"
     NO_ROW = "No destination: add a [[destination]] block to the profile's config."
+    # The command palette titles these bindings with the selection (tui/commands.py).
+    SELECTION_BINDINGS: ClassVar[frozenset[str]] = frozenset({"backup.run", "backup.restore", "destination.check",
+                                                             "destination.init"})
+
+    def selection_label(self) -> str | None:
+        name = selected_key(self.table)
+        return f"destination {name}" if name else None
 
     def compose(self) -> ComposeResult:
         yield Label("Destinations", classes="section")
@@ -288,18 +291,17 @@ class DestinationsPane(OperationPane[DestinationRow]):
             self.post_message(JobDone(action, finished))
 
     @work(thread=True, group=OP_GROUP, exit_on_error=False)
+    def _background_worker(self, action: str, args: list[str]) -> None:
+        result = self._background(action, args)
+        if result is not None:
+            self.post_message(JobDone(action, result.finished()))
+
+    @work(thread=True, group=OP_GROUP, exit_on_error=False)
     def _plan(self, name: str, point: str, to: Path | None, tracker: JobTracker, subs: list[Subscriber]) -> None:
         plan = self._guarded("restore dry run", tracker,
                              lambda: self.service.plan_backup_restore(name, point, *subs, to=to))
         if plan is not None:
             self.post_message(BackupRestorePlanned(plan, to))
-
-    @work(thread=True, group=OP_GROUP, exit_on_error=False)
-    def _restore(self, name: str, point: str, to: Path | None, tracker: JobTracker, subs: list[Subscriber]) -> None:
-        result = self._guarded("restore", tracker, lambda: self.service.restore_backup(name, point, *subs, to=to))
-        tracker.relay.flush()
-        if result is not None:
-            self.post_message(BackupRestored(result))
 
     # ---- actions ----
 
@@ -313,7 +315,8 @@ class DestinationsPane(OperationPane[DestinationRow]):
 
         def go(type_: str | None) -> None:
             if type_ is not None and self._start(f"Backing up ({type_}) to {row.name}"):
-                self._run_job("backup", lambda subs: self.service.run_backup(row.name, type_, *subs))
+                # A detached child: the backup goes on if the app quits (tui/detached.py).
+                self._background_worker("backup", ["backup", "run", f"--type={type_}", "--", row.name])
 
         self.app.push_screen(BackupTypeScreen(row.name), go)
 
@@ -336,6 +339,31 @@ class DestinationsPane(OperationPane[DestinationRow]):
             self._say(f"{row.name} has no restore points: back up with b first.", severity="warning")
             return
         self.restore(row.name, point)
+
+    def action_remove_point(self) -> None:
+        # `tui-backup backup remove`: the selected restore point into the destination's trash (layer 1).
+        row = self._selected()
+        if row is None:
+            return
+        point = self.point_table.selected_id
+        if point is None:
+            self._say(f"{row.name} has no restore points to remove.", severity="warning")
+            return
+        name = row.name
+
+        def removed(subs: list[Subscriber]) -> Finished:
+            finished = self.service.remove_restore_points(name, [point], *subs).finished
+            assert finished is not None  # the removal ran as a job
+            return finished
+
+        def go(yes: bool | None) -> None:
+            if yes and self._start(f"Removing {point} from {name}"):
+                self._run_job("remove", removed)
+
+        self.app.push_screen(ConfirmScreen(
+            "Move this restore point to the trash?",
+            f"Restore point {point} of {name} goes into the destination's trash: it can be restored from the "
+            f"Trash pane until its recovery window ends.", confirm_label="Remove"), go)
 
     def restore(self, destination: str, point: str) -> None:
         """The restore flow for one point: target, dry run, confirmation, restore (the
@@ -384,6 +412,8 @@ class DestinationsPane(OperationPane[DestinationRow]):
         f = message.finished
         mark = "✔" if f.ok else "✖"
         self._last_result = f"{mark} {message.action} {f.status}"
+        if message.action == "restore" and f.ok:  # a restore run in the background (see restore)
+            self._last_result = f"✔ restored: {f.summary or f.status}"
         if not f.job_id:  # never reached the Jobs pane: say it here
             text = f.error_message or f.summary or f.status
             self._say(f"{text}\n{f.hint}" if f.hint else text, title=f"{mark} {message.action} {f.status}",
@@ -396,7 +426,10 @@ class DestinationsPane(OperationPane[DestinationRow]):
 
         def confirmed(yes: bool | None) -> None:
             if yes and self._start(f"Restoring {plan.point}"):
-                self._restore(plan.destination, plan.point, to, *self._subscribers("restore"))
+                # A detached child, like a backup: the restore goes on if the app quits.
+                where = [f"--to={to}"] if to is not None else []
+                self._background_worker("restore", ["backup", "restore", "--yes", *where, "--", plan.destination,
+                                                    plan.point])
 
         def proceed(go_on: bool | None) -> None:
             if not go_on:
@@ -409,12 +442,3 @@ class DestinationsPane(OperationPane[DestinationRow]):
             self.app.push_screen(ConfirmScreen("Restore this backup?", body, confirm_label="Restore"), confirmed)
 
         self.app.push_screen(BackupRestorePlanScreen(plan), proceed)
-
-    def on_backup_restored(self, message: BackupRestored) -> None:
-        r = message.result
-        safety = f"; safety snapshot {r.safety_snapshot_id}" if r.safety_snapshot_id else ""
-        if r.safety_items:  # what the restore replaced is in the trash
-            safety += f"; replaced files in the trash ({', '.join(i['id'] for i in r.safety_items)})"
-        self._last_result = f"✔ restored {r.point} → {r.target}{safety}"
-        self.reload()
-        self.post_message(DataChanged())

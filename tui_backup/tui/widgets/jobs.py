@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -237,6 +238,13 @@ class JobsPane(Vertical):
         Binding("l", "open_log", "Full log", id="jobs.log"),
     ]
 
+    # The command palette titles these bindings with the selection (tui/commands.py).
+    SELECTION_BINDINGS: ClassVar[frozenset[str]] = frozenset({"jobs.cancel", "jobs.log"})
+
+    def selection_label(self) -> str | None:
+        job_id = self.table.selected_id
+        return f"job {job_id}" if job_id is not None else None
+
     def __init__(self, service: ProfileService, *, clock: Clock = utc_clock, id: str | None = None) -> None:
         super().__init__(id=id)
         self.service = service
@@ -282,7 +290,7 @@ class JobsPane(Vertical):
     def show_jobs(self, jobs: Sequence[JobRecord], now: datetime | None = None) -> None:
         """New catalog rows (from the poll, or the app's status refresh)."""
         order = list(jobs)
-        if order == self._order:
+        if order == self._order and self._loaded:  # (an empty first read still counts as loaded)
             return
         previous = self.jobs
         self._order = order
@@ -311,12 +319,27 @@ class JobsPane(Vertical):
     def poll_selected(self) -> None:
         """New log lines of the selected job, in one batch, and its figures."""
         if self._tail is not None:
-            lines = self._tail.read()
+            lines = self._read_tail(self._tail)
             if lines:
                 self.query_one(LogTailView).write_lines(lines)
         job = self.jobs.get(self._shown) if self._shown is not None else None
         if job is not None and job.status == RUNNING:
             self._show_progress(job)
+
+    def _read_tail(self, tail: LogTail) -> list[str]:
+        """The selected job's new lines; after a burst, only its last lines.
+
+        Why: the tail shows at most LOG_LINES lines, so decoding and splitting a megabyte
+        that piled up (a burst, a stalled UI) on the UI thread would only delay the next key.
+        """
+        try:
+            behind = os.stat(tail.path).st_size - tail.offset
+        except OSError:
+            return []
+        if behind <= TAIL_WINDOW:
+            return tail.read()
+        self._tail, lines = LogTail.last_lines(tail.path, LOG_LINES, window=TAIL_WINDOW)
+        return lines
 
     # ---- the selected job ----
 
@@ -408,9 +431,13 @@ class JobsPane(Vertical):
     # ---- notifications ----
 
     def _notify_end(self, job: JobRecord) -> None:
+        from tui_backup.tui.detached import is_inner_job
+
         if job.id in self._notified:
             return
         self._notified.add(job.id)
+        if is_inner_job(self.app, job):  # a background backup's snapshot: the backup's end is said
+            return
         text = job.error or job.summary or job.target
         self._toast(job.id, job.kind, job.target, job.status, text)
 

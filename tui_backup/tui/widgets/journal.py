@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -204,6 +204,12 @@ class JournalPane(OperationPane[JournalRow]):
     ACTIVITY_LABEL = "#journal-activity-label"
     PROGRESS_BAR = "#journal-progress"
     NO_ROW = "No journal entry selected."
+    # The command palette titles these bindings with the selection (tui/commands.py).
+    SELECTION_BINDINGS: ClassVar[frozenset[str]] = frozenset({"journal.history"})
+
+    def selection_label(self) -> str | None:
+        seq = selected_key(self.table)
+        return f"of journal entry {seq}" if seq else None
 
     def __init__(self, service: ProfileService, *, clock: Clock = utc_clock, id: str | None = None) -> None:
         super().__init__(service, clock=clock, id=id)

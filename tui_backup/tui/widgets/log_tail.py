@@ -13,6 +13,8 @@ from collections import deque
 from collections.abc import Iterable
 
 from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -33,6 +35,7 @@ class LogTailView(Widget):
     def __init__(self, *, max_lines: int = 500, id: str | None = None) -> None:
         super().__init__(id=id)
         self._lines: deque[str] = deque(maxlen=max_lines)
+        self._repaint_style: Style | None = None  # set while a repaint runs (render_lines)
 
     @property
     def lines(self) -> list[str]:
@@ -56,11 +59,20 @@ class LogTailView(Widget):
         self._lines.clear()
         self.refresh()
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The style once per repaint, not once per line: `rich_style` walks every ancestor's
+        # colours (~1 ms a line in profiles of a key press's frame during a stream).
+        self._repaint_style = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._repaint_style = None
+
     def render_line(self, y: int) -> Strip:
         width, height = self.size
         first = max(0, len(self._lines) - height)
         index = first + y
-        style = self.rich_style
+        style = self._repaint_style if self._repaint_style is not None else self.rich_style
         if index >= len(self._lines):
             return Strip.blank(width, style)
         text = _CONTROL.sub("", self._lines[index].expandtabs())

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.console import RenderableType
 from rich.style import Style
@@ -43,14 +43,11 @@ from tui_backup.tui.formatting import (
 )
 from tui_backup.tui.messages import DataChanged
 from tui_backup.tui.screens import ConfirmScreen
-from tui_backup.tui.screens.policy_form import PolicyFormScreen
-from tui_backup.tui.screens.policy_screens import PolicyPointsScreen, PrunePreviewScreen
 from tui_backup.tui.widgets._operations import JobTracker, OperationPane, selected_key
 from tui_backup.tui.widgets.dashboard import policy_light, when
 from tui_backup.tui.widgets.destinations import DestinationsPane, FixedColumnTable
 
 if TYPE_CHECKING:
-    from tui_backup.service.drill import DrillResult
     from tui_backup.service.health import PolicyStatus
     from tui_backup.service.policy_edit import PolicyChange
     from tui_backup.service.policy_run import PolicyRunOutcome
@@ -349,6 +346,15 @@ class PoliciesPane(OperationPane[PolicyRow]):
     ACTIVITY_LABEL = "#policy-activity-label"
     PROGRESS_BAR = "#policy-progress"
     NO_ROW = "No policy: add one with a."
+    # The command palette titles these bindings with the selection (tui/commands.py).
+    SELECTION_BINDINGS: ClassVar[frozenset[str]] = frozenset({
+        "policy.run", "policy.pause", "policy.edit", "policy.restore", "policy.remove", "policy.prune",
+        "policy.verify", "policy.drill",
+    })
+
+    def selection_label(self) -> str | None:
+        name = selected_key(self.table)
+        return f"policy {name}" if name else None
 
     def __init__(self, service: ProfileService, *, clock: Clock = utc_clock, id: str | None = None) -> None:
         super().__init__(service, clock=clock, id=id)
@@ -424,11 +430,19 @@ class PoliciesPane(OperationPane[PolicyRow]):
         self.post_message(PoliciesLoaded(rows, problem))
 
     @work(thread=True, group=OP_GROUP, exit_on_error=False)
-    def _run_worker(self, name: str, tracker: JobTracker, subs: list[Subscriber]) -> None:
-        outcome = self._guarded("run policy", tracker, lambda: self.service.run_policy(name, *subs))
-        tracker.relay.flush()
-        if outcome is not None:
-            self.post_message(_outcome_done("run", name, outcome))
+    def _background_worker(self, action: str, args: list[str]) -> None:
+        result = self._background(action, args)
+        if result is None:
+            return
+        f = result.finished()
+        # The Jobs pane said how its jobs ended; only a run that never became one is said here.
+        short = {"run policy": "run"}.get(action, action)
+        target = args[-1]
+        if not result.jobs:
+            self.post_message(PolicyOpDone(short, f"{target}: {f.summary or f.status}", ok=f.ok))
+        else:
+            text = f"{target}: {f.status}" + (f" — {f.error_message}" if f.error_message else "")
+            self.post_message(PolicyOpDone(short, text, ok=f.ok, say=False))
 
     @work(thread=True, group=OP_GROUP, exit_on_error=False)
     def _verify_worker(self, name: str, tracker: JobTracker, subs: list[Subscriber]) -> None:
@@ -436,13 +450,6 @@ class PoliciesPane(OperationPane[PolicyRow]):
         tracker.relay.flush()
         if outcome is not None:
             self.post_message(_outcome_done("verify", name, outcome))
-
-    @work(thread=True, group=OP_GROUP, exit_on_error=False)
-    def _drill_worker(self, name: str, tracker: JobTracker, subs: list[Subscriber]) -> None:
-        result = self._guarded("drill", tracker, lambda: self.service.drill_policy(name, *subs))
-        tracker.relay.flush()
-        if result is not None:
-            self.post_message(_drill_done(result, said=tracker.finished is not None and bool(tracker.finished.job_id)))
 
     @work(thread=True, group=OP_GROUP, exit_on_error=False)
     def _state_worker(self, name: str, state: str) -> None:
@@ -467,15 +474,6 @@ class PoliciesPane(OperationPane[PolicyRow]):
             self.post_message(PrunePlanned(plan))
 
     @work(thread=True, group=OP_GROUP, exit_on_error=False)
-    def _prune_worker(self, name: str, tracker: JobTracker, subs: list[Subscriber]) -> None:
-        plan = self._guarded("prune", tracker, lambda: self.service.prune_policy(name, *subs))
-        tracker.relay.flush()
-        if plan is not None:
-            said = plan.finished is not None and bool(plan.finished.job_id)
-            text = f"{len(plan.removed)} restore point(s) of {name} removed."
-            self.post_message(PolicyOpDone("prune", text, say=not said, title=f"✔ {name} pruned"))
-
-    @work(thread=True, group=OP_GROUP, exit_on_error=False)
     def _list_points(self, name: str, destination: str) -> None:
         points = self._guarded("list restore points", None, lambda: self.service.list_restore_points(destination))
         if points is not None:
@@ -487,7 +485,8 @@ class PoliciesPane(OperationPane[PolicyRow]):
     def run_now(self) -> None:
         row = self._selected()
         if row is not None and self._start(f"Running {row.name}"):
-            self._run_worker(row.name, *self._subscribers("run policy"))
+            # A detached child: the run goes on if the app quits (tui/detached.py).
+            self._background_worker("run policy", ["policy", "run", "--", row.name])
 
     def toggle_pause(self) -> None:
         row = self._selected()
@@ -503,16 +502,24 @@ class PoliciesPane(OperationPane[PolicyRow]):
             self._say("No destination to back up to: add a [[destination]] block to the config first.",
                       severity="warning")
             return
-        self.app.push_screen(PolicyFormScreen(names, self.service.add_policy), self._saved)
+        # The form and the other policy screens are imported when used: not at start-up.
+        from tui_backup.tui.screens.policy_form import PolicyFormScreen
+
+        self.app.push_screen(PolicyFormScreen(
+            names, self.service.add_policy, preview=lambda table: self.service.preview_policy_change(None, table),
+        ), self._saved)
 
     def edit(self) -> None:
         row = self._selected()
         if row is None:
             return
+        from tui_backup.tui.screens.policy_form import PolicyFormScreen
+
         names = [d.name for d in self.service.config.destinations]
         name = row.name
         self.app.push_screen(
-            PolicyFormScreen(names, lambda changes: self.service.edit_policy(name, changes), policy=row.policy),
+            PolicyFormScreen(names, lambda changes: self.service.edit_policy(name, changes), policy=row.policy,
+                             preview=lambda changes: self.service.preview_policy_change(name, changes)),
             self._saved,
         )
 
@@ -552,7 +559,7 @@ class PoliciesPane(OperationPane[PolicyRow]):
     def drill(self) -> None:
         row = self._selected()
         if row is not None and self._start(f"Drilling {row.name}"):
-            self._drill_worker(row.name, *self._subscribers("drill"))
+            self._background_worker("drill", ["drill", "--", row.name])
 
     def points(self) -> None:
         row = self._selected()
@@ -605,7 +612,7 @@ class PoliciesPane(OperationPane[PolicyRow]):
 
         def confirmed(yes: bool | None) -> None:
             if yes and self._start(f"Pruning {plan.policy}"):
-                self._prune_worker(plan.policy, *self._subscribers("prune"))
+                self._background_worker("prune", ["policy", "prune", "--", plan.policy])
 
         def proceed(go_on: bool | None) -> None:
             if go_on:
@@ -614,6 +621,8 @@ class PoliciesPane(OperationPane[PolicyRow]):
                     f"Remove {gone} restore point{'s' if gone != 1 else ''} of {plan.policy}?",
                     f"They are removed from {plan.destination}; the {len(plan.decisions) - gone} others are kept.",
                     confirm_label="Prune"), confirmed)
+
+        from tui_backup.tui.screens.policy_screens import PrunePreviewScreen
 
         self.app.push_screen(PrunePreviewScreen(plan, clock=self.clock), proceed)
 
@@ -630,6 +639,8 @@ class PoliciesPane(OperationPane[PolicyRow]):
                     point.destination, point.id, point.created_at, point.type, point.size_bytes,
                     str(point.details.get("policy", "") or ""), point.foreign))
 
+        from tui_backup.tui.screens.policy_screens import PolicyPointsScreen
+
         self.app.push_screen(PolicyPointsScreen(message.policy, message.destination, message.points,
                                                 clock=self.clock), chosen)
 
@@ -642,14 +653,3 @@ def _outcome_done(action: str, name: str, outcome: PolicyRunOutcome) -> PolicyOp
     reached_job = outcome.finished is not None and bool(outcome.finished.job_id)
     text = f"{name}: {run.status}" + (f" — {run.error}" if run.error else "")
     return PolicyOpDone(action, text, ok=run.ok, say=not reached_job)
-
-
-def _drill_done(result: DrillResult, *, said: bool) -> PolicyOpDone:
-    """A drill's verdict; said here only when it never became a job (the Jobs pane says it)."""
-    if result.ok:
-        text = (f"{result.policy}: restore point {result.point_id} proven restorable "
-                f"({result.checked_files} files checked in {human_duration(result.duration_s)}).")
-        return PolicyOpDone("drill", text, say=not said, title=f"✔ drill of {result.policy} passed")
-    problems = "; ".join(result.problems[:3]) or result.run.error or result.run.status
-    return PolicyOpDone("drill", f"{result.policy}: {problems}", ok=False, say=not said,
-                        title=f"✖ drill of {result.policy} failed")

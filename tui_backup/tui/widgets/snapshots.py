@@ -8,7 +8,7 @@ the list reloads in its own exclusive worker.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -152,7 +152,19 @@ class SnapshotsPane(Vertical):
         Binding("V", "verify_all", "Verify all", id="snapshot.verify_all"),
         Binding("d,delete", "delete", "Delete", id="snapshot.delete"),
         Binding("r", "restore", "Restore", id="snapshot.restore"),
+        Binding("D", "diff", "Diff", id="snapshot.diff"),
+        Binding("p", "prune", "Prune…", id="snapshot.prune"),
+        # 80 columns hold only so many keys: the Dashboard's e (in the footer) exports snapshots too.
+        Binding("e", "export", "Export", id="snapshot.export", show=False),
     ]
+
+    # The command palette titles these bindings with the selection (tui/commands.py).
+    SELECTION_BINDINGS: ClassVar[frozenset[str]] = frozenset({"snapshot.verify", "snapshot.delete", "snapshot.restore",
+                                                             "snapshot.diff"})
+
+    def selection_label(self) -> str | None:
+        sid = self.table.selected_id
+        return f"snapshot {sid}" if sid else None
 
     busy: reactive[str | None] = reactive(None)
     """What the running operation is doing, e.g. "Creating a snapshot" (None when idle)."""
@@ -255,11 +267,33 @@ class SnapshotsPane(Vertical):
 
     @work(thread=True, group=OP_GROUP, exit_on_error=False)
     def _create(self, note: str) -> None:
+        # A detached `tui-backup snapshot create`: it goes on if the app quits (tui/detached.py);
+        # the Jobs pane follows its job.
+        from tui_backup.tui.detached import run_in_background
+
         relay = self._relay("create")
-        snap = self._guarded("create snapshot", lambda: self.service.create_snapshot(note, progress=relay))
+        before = self._guarded(LOAD_ACTION, lambda: {s.id for s in self.service.list_snapshots()})
+        if before is None:
+            return
+        try:
+            result = run_in_background(self.app, self.service, ["snapshot", "create", f"--note={note}"], relay)
+        except TuiBackupError as exc:
+            self.post_message(OperationFailed("create snapshot", exc.message, exc.hint))
+            return
+        except OSError as exc:
+            self.post_message(OperationFailed("create snapshot", f"could not start the job: {exc}", ""))
+            return
         relay.flush()
-        if snap is not None:
-            self.post_message(SnapshotCreated(snap))
+        if result is None:  # the app is quitting: the snapshot goes on
+            return
+        new = [s for s in self.service.list_snapshots() if s.id not in before]
+        if result.ok and new:
+            self.post_message(SnapshotCreated(new[0]))
+        elif not result.jobs:
+            self.post_message(OperationFailed("create snapshot", *result.error()))
+        else:  # its job failed: the Jobs pane said so
+            self.app.call_from_thread(self.reload)
+            self.post_message(DataChanged())
 
     @work(thread=True, group=OP_GROUP, exit_on_error=False)
     def _verify(self, snapshot_id: str | None) -> None:
@@ -339,6 +373,28 @@ class SnapshotsPane(Vertical):
         if snap is not None and not self._refuse_if_busy():
             open_restore_wizard(self.app, self.service, clock=self.clock, preselect=Candidate(
                 SNAPSHOTS, snap.id, snap.created_at, snap.kind, snap.size_bytes, snap.note or ""))
+
+    def action_diff(self) -> None:
+        # Row changes from the snapshot before the selected one to it (tui/screens/snapshot_tools.py).
+        from tui_backup.tui.screens.tools import open_tool
+
+        snap = self._selected()
+        if snap is not None:
+            open_tool(self.app, self.service, "snapshot_diff", clock=self.clock, snapshot_id=snap.id)
+
+    def action_prune(self) -> None:
+        from tui_backup.tui.screens.tools import open_tool
+
+        if not self._refuse_if_busy():
+            open_tool(self.app, self.service, "snapshot_prune", clock=self.clock,
+                      on_change=lambda: self.reload())
+
+    def action_export(self) -> None:
+        from tui_backup.tui.screens.tools import open_tool
+
+        snap = self._selected()
+        if snap is not None:
+            open_tool(self.app, self.service, "export", clock=self.clock, snapshot_id=snap.id)
 
     # ---- results (UI thread) ----
 

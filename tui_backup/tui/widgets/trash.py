@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import RenderableType
 from rich.table import Table
@@ -221,6 +221,7 @@ class TrashPane(OperationPane[TrashRow]):
         Binding("t", "restore_to", "Restore to…", id="trash.restore_to"),
         Binding("x,delete", "purge", "Purge", id="trash.purge"),
         Binding("e", "purge_expired", "Purge expired", id="trash.purge_expired"),
+        Binding("p", "put", "Put…", id="trash.put"),
         Binding("slash", "filter", "Filter", id="trash.filter"),
         Binding("k", "cycle_kind", "Kind", id="trash.kind", show=False),
         Binding("escape", "leave_filter", "Back to the list", id="trash.leave_filter", show=False),
@@ -231,6 +232,12 @@ class TrashPane(OperationPane[TrashRow]):
     ACTIVITY_LABEL = "#trash-activity-label"
     PROGRESS_BAR = "#trash-progress"
     NO_ROW = "No trash item selected."
+    # The command palette titles these bindings with the selection (tui/commands.py).
+    SELECTION_BINDINGS: ClassVar[frozenset[str]] = frozenset({"trash.restore", "trash.restore_to", "trash.purge"})
+
+    def selection_label(self) -> str | None:
+        key = selected_key(self.table)
+        return f"trash item {key}" if key else None
 
     def __init__(self, service: ProfileService, *, clock: Clock = utc_clock, id: str | None = None) -> None:
         super().__init__(service, clock=clock, id=id)
@@ -357,6 +364,25 @@ class TrashPane(OperationPane[TrashRow]):
             f"Restore {item.kind} {item.id} to…",
             f"It was at {display_path(item.original)}. A directory receives it under its own name.",
             placeholder="a path (~ for your home)", ok_label="Restore"), chosen)
+
+    def action_put(self) -> None:
+        # `tui-backup trash put`: move a file or directory into the trash (a rename).
+        def chosen(path: str | None) -> None:
+            if path and self._start(f"Trashing {path}"):
+                self._put_worker(path)
+
+        self.app.push_screen(PathPromptScreen(
+            "Put into the trash…", "A file or directory: it is moved into the trash (a rename on its own "
+            "filesystem) and can be restored until its recovery window ends.",
+            placeholder="a path (~ for your home)", ok_label="Put"), chosen)
+
+    @work(thread=True, group=OP_GROUP, exit_on_error=False)
+    def _put_worker(self, path: str) -> None:
+        item = self._guarded("put", None,
+                             lambda: self.service.trash_put(Path(path).expanduser(), kind="user", reason="trash put"))
+        if item is not None:
+            self.post_message(TrashOpDone("put", f"{display_path(item.original)} is in the trash as {item.id}.",
+                                          title="✔ Put into the trash"))
 
     def action_purge(self) -> None:
         item = self._selected_item()

@@ -66,6 +66,9 @@ class RestoreWizard(Screen[bool]):
     """
 
     BINDINGS = [Binding("escape", "back", "Back", id="wizard.back")]
+    # Each step focuses its own widget (`_show`); Textual's auto-focus would race it and
+    # could leave the search box focused on step 1, eating the keys meant for the table.
+    AUTO_FOCUS = None
 
     def __init__(self, service: ProfileService, *, clock: Clock = utc_clock,
                  preselect: Candidate | None = None) -> None:
