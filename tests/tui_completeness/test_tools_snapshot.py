@@ -15,7 +15,9 @@ CASES = {
     "stats": ("1", "s"),
     "schedule": ("1", "S"),
     "export": ("1", "e"),
-    "config": ("1", "C"),
+    # "config" (1, C) is left out: after other app tests in the same process its table's
+    # scrollbar renders one cell differently (a stray "▎"), so its picture is not stable;
+    # tests/tui_completeness/test_tools.py drives the config screen with Pilot instead.
     "snapshot_diff": ("2", "D"),
     "snapshot_prune": ("2", "p"),
 }
