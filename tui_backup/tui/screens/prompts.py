@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,8 +13,31 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from tui_backup.tui.screens._dialog import dialog_css
 
+T = TypeVar("T")
 
-class PathPromptScreen(ModalScreen[str | None]):
+
+class _Prompt(ModalScreen[T]):
+    """What both prompts share: Enter in the input or the ok button submits; Esc or cancel
+    dismisses with None."""
+
+    def _submit(self) -> None:
+        raise NotImplementedError
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "ok":
+            self._submit()
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class PathPromptScreen(_Prompt[str | None]):
     """Ask for a path: dismissed with the text (stripped; "" only when `allow_empty`), or
     None on Escape / Cancel."""
 
@@ -52,21 +76,8 @@ class PathPromptScreen(ModalScreen[str | None]):
         else:
             self.notify("Type a path first (Esc cancels).", severity="warning")
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self._submit()
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "ok":
-            self._submit()
-        else:
-            self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-class ExportPromptScreen(ModalScreen[tuple[str, str] | None]):
+class ExportPromptScreen(_Prompt[tuple[str, str] | None]):
     """Ask for an export's format and file: dismissed with (format, path) or None."""
 
     DEFAULT_CSS = dialog_css("ExportPromptScreen", border="$primary", width=72, muted_note=True) + """
@@ -114,19 +125,6 @@ class ExportPromptScreen(ModalScreen[tuple[str, str] | None]):
             self.dismiss((self._format, text))
         else:
             self.notify("Type the file to write first (Esc cancels).", severity="warning")
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self._submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "ok":
-            self._submit()
-        else:
-            self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 @dataclass(frozen=True)
