@@ -95,3 +95,22 @@ def drive(tmp_path: Path) -> Path:
 def svc(profile_config: Path) -> Iterator[ProfileService]:
     with open_service(profile_config) as service:
         yield service
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("reliability", "fault injection (tests/reliability)")
+    group.addoption("--kill-points", type=int, default=20,
+                    help="random SIGKILL moments per operation in tests/reliability (default 20)")
+    group.addoption("--run-long", action="store_true",
+                    help="also run the tests marked `long` (larger fault-injection variants)")
+    group.addoption("--reliability-report", action="store_true",
+                    help="rewrite tests/reliability/README.md from this run's cases")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-long"):
+        return
+    skip = pytest.mark.skip(reason="a long variant: run with --run-long")
+    for item in items:
+        if "long" in item.keywords:
+            item.add_marker(skip)
