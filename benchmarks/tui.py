@@ -8,7 +8,11 @@ pty of 80x24 (TERM=xterm-256color, no COLORTERM: what an SSH session usually get
 reads everything it writes to the terminal from the pty master. Figures:
 
   startup   fork to the first full paint: header ("profile: demo"), tabs ("Dashboard")
-            and footer ("Quit") all written to the terminal;
+            and footer ("Quit") all written to the terminal; also the app's CPU seconds
+            at that moment (steadier than the wall time on a busy machine). Bytecode is
+            cached as in an installed package (pip compiles it): PYTHONDONTWRITEBYTECODE
+            is dropped for the app, whose .pyc files go to a private PYTHONPYCACHEPREFIX
+            filled by one untimed start (`--no-bytecode-cache`: compile at every start);
   stream    a real job in another process (the job runner, as cron or the CLI run it) whose
             tool is a fake rsync printing `--rate` progress2 records per second, each after
             an `-ii` itemize line (so `--rate` log lines per second too), for `--seconds`.
@@ -241,24 +245,47 @@ class PtyApp:
 @dataclass
 class Round:
     startup_s: float
+    startup_cpu_s: float
     bytes_per_s: float
     cpu_pct: float
     window_s: float
     latencies_ms: list[float] = field(default_factory=list)
+    # The job process's own CPU (the runner parsing the stream; not its fake rsync), in % of
+    # one core: what the app shares the machine with during the window.
+    job_cpu_pct: float = 0.0
+
+
+def proc_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def title(job_id: int, target: str) -> bytes:
     return f"#{job_id} backup {target}".encode()
 
 
+PROBE_OUT: list[Path] = []  # `--probe DIR`: each app start writes DIR/app-N.json (benchmarks/_tui_probe.py)
+
+
 def start_app(config: Path, env: dict[str, str], nice: int) -> PtyApp:
+    if PROBE_OUT:
+        out = PROBE_OUT[0] / f"app-{len(PROBE_OUT)}.json"
+        PROBE_OUT.append(out)
+        return PtyApp([sys.executable, str(HERE / "_tui_probe.py"), "--config", str(config)],
+                      {**env, "TUI_BENCH_PROBE": str(out)}, nice)
     return PtyApp([str(Path(sys.executable).with_name("tui-backup")), "--config", str(config)], env, nice)
 
 
-def startup_only(config: Path, env: dict[str, str], nice: int) -> float:
+def startup_only(config: Path, env: dict[str, str], nice: int) -> tuple[float, float]:
+    """(wall, CPU) seconds from fork to the first full paint."""
     app = start_app(config, env, nice)
     try:
-        return app.wait_for(b"profile: demo", b"Dashboard", b"Quit") - app.t0
+        painted = app.wait_for(b"profile: demo", b"Dashboard", b"Quit") - app.t0
+        return painted, app.cpu_s()
     finally:
         app.quit()
 
@@ -269,7 +296,7 @@ def one_round(config: Path, env: dict[str, str], older: bytes, target: str, seco
     app = start_app(config, env, nice)
     try:
         painted = app.wait_for(b"profile: demo", b"Dashboard", b"Quit")
-        startup = painted - app.t0
+        startup, startup_cpu = painted - app.t0, app.cpu_s()
         time.sleep(1.5)  # let the status load settle, as a user would look at it
         since = app.offset
         app.key(b"4")
@@ -278,6 +305,7 @@ def one_round(config: Path, env: dict[str, str], older: bytes, target: str, seco
         stream = title(job.job_id, target)
         app.wait_for(stream, since=since)  # the pane follows the new job (top row)
         t_start, cpu_start, bytes_start = time.monotonic(), app.cpu_s(), app.offset
+        job_cpu_start = proc_cpu_s(job.proc.pid)
         end = job.started + seconds
         lat: list[float] = []
         while time.monotonic() < end - 1.0:
@@ -289,10 +317,11 @@ def one_round(config: Path, env: dict[str, str], older: bytes, target: str, seco
             time.sleep(0.7)
         time.sleep(max(0.0, end - time.monotonic()))
         t_end, cpu_end, bytes_end = time.monotonic(), app.cpu_s(), app.offset
+        job_cpu = proc_cpu_s(job.proc.pid) - job_cpu_start
         job.wait()
         window = t_end - t_start
-        return Round(startup, (bytes_end - bytes_start) / window, (cpu_end - cpu_start) / window * 100, window,
-                     lat), stream
+        return Round(startup, startup_cpu, (bytes_end - bytes_start) / window, (cpu_end - cpu_start) / window * 100, window,
+                     lat, job_cpu / window * 100), stream
     finally:
         app.quit()
 
@@ -354,6 +383,42 @@ def journal_round(config: Path, env: dict[str, str], nice: int, entries: int, pa
         app.quit()
 
 
+def summarise_probe(files: list[Path]) -> dict[str, float]:
+    """UI-thread CPU of the stream rounds' apps (benchmarks/_tui_probe.py): per key press
+    (key event to the end of its frame) and per frame without a key (the stream's)."""
+    keys: list[float] = []
+    key_frames: list[float] = []
+    key_bytes: list[float] = []
+    stream_frames: list[float] = []
+    layouts = 0
+    for f in files:
+        if not f.exists():
+            continue
+        data = json.loads(f.read_text())
+        if not data["keys"]:
+            continue  # a start-up-only run
+        keys += [k["cpu_ms"] for k in data["keys"]]
+        key_frames += [k["frame_cpu_ms"] for k in data["keys"]]
+        key_bytes += [k["bytes"] for k in data["keys"]]
+        # The stream's frames: from the first key on, those that are not a key's frame.
+        first_key = min((k.get("at", 0.0) for k in data["keys"]), default=0.0)
+        later = [fr for fr in data["frames"] if fr["at"] >= first_key]
+        stream_frames += [fr["cpu_ms"] for fr in later if not fr.get("key")]
+        layouts += sum(fr["layout"] for fr in later)
+    if not keys:
+        return {}
+    out = {"probe_key_cpu_p50_ms": percentile(keys, 50), "probe_key_cpu_p95_ms": percentile(keys, 95),
+           "probe_key_frame_cpu_p50_ms": percentile(key_frames, 50), "probe_key_frame_bytes_p50": percentile(key_bytes, 50),
+           "probe_stream_frame_cpu_p50_ms": percentile(stream_frames, 50) if stream_frames else 0.0,
+           "probe_stream_frame_cpu_p95_ms": percentile(stream_frames, 95) if stream_frames else 0.0,
+           "probe_layouts_during_stream": float(layouts)}
+    print(f"  probe (UI thread CPU, {len(keys)} keys): key → its frame p50 {out['probe_key_cpu_p50_ms']:.1f} ms "
+          f"p95 {out['probe_key_cpu_p95_ms']:.1f} ms (the frame alone p50 {out['probe_key_frame_cpu_p50_ms']:.1f} ms, "
+          f"{out['probe_key_frame_bytes_p50']:.0f} bytes); stream frames p50 {out['probe_stream_frame_cpu_p50_ms']:.1f} "
+          f"p95 {out['probe_stream_frame_cpu_p95_ms']:.1f} ms ({len(stream_frames)}); layout passes {layouts}")
+    return out
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
@@ -372,18 +437,30 @@ def main() -> int:
     ap.add_argument("--journal-rounds", type=int, default=3)
     ap.add_argument("--journal-pages", type=int, default=10, help="pages read after opening (ctrl+End each)")
     ap.add_argument("--json", type=Path, help="write the figures here too")
+    ap.add_argument("--no-bytecode-cache", action="store_true",
+                    help="keep the caller's PYTHONDONTWRITEBYTECODE (a checkout then compiles its modules at every start)")
+    ap.add_argument("--probe", type=Path, metavar="DIR",
+                    help="run the app under benchmarks/_tui_probe.py (UI-thread CPU per frame, key and poll); "
+                         "one JSON per app start in DIR, summarised at the end")
     ap.add_argument("--job", nargs=4, metavar=("CONFIG", "TARGET", "SECONDS", "RATE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.job:
         config, target, seconds, rate = args.job
         return job_main(Path(config), target, float(seconds), int(rate))
 
+    if args.probe:
+        args.probe.mkdir(parents=True, exist_ok=True)
+        PROBE_OUT.append(args.probe)
     with tempfile.TemporaryDirectory(prefix="tui-backup-bench-tui-") as tmp:
         home = Path(tmp)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "COLORTERM", "NO_COLOR"))}
         env.update(HOME=str(home), TERM="xterm-256color", TZ="UTC", LANG="C.UTF-8",
                    XDG_CONFIG_HOME=str(home / ".config"), XDG_DATA_HOME=str(home / ".local/share"),
                    XDG_STATE_HOME=str(home / ".local/state"), XDG_CACHE_HOME=str(home / ".cache"))
+        if not args.no_bytecode_cache:
+            # As installed (pip writes the .pyc files): a private prefix keeps the checkout clean.
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
+            env["PYTHONPYCACHEPREFIX"] = str(home / "pycache")
         config = home / "demo.toml"
         cli = str(Path(sys.executable).with_name("tui-backup"))
         subprocess.run([cli, "--config", str(config), "demo", "--dir", str(home / "demo"), "--no-open"],
@@ -391,17 +468,23 @@ def main() -> int:
         idle = JobProcess(config, "idle", 0.05, 100, env)  # an older job to move the cursor to
         idle.wait()
         older = title(idle.job_id, "idle")
-        startups = [startup_only(config, env, args.nice) for _ in range(args.startup_rounds)]
+        startup_only(config, env, args.nice)  # untimed: fills the bytecode cache
+        measured = [startup_only(config, env, args.nice) for _ in range(args.startup_rounds)]
+        startups = [wall for wall, _ in measured]
+        startup_cpus = [cpu for _, cpu in measured]
         if startups:
-            print("start-up only: " + ", ".join(f"{s:.3f}" for s in startups) + " s", flush=True)
+            print("start-up only: " + ", ".join(f"{s:.3f}" for s in startups) + " s (CPU "
+                  + ", ".join(f"{c:.2f}" for c in startup_cpus) + " s)", flush=True)
         rounds: list[Round] = []
         for n in range(1, args.rounds + 1):
             r, older = one_round(config, env, older, f"stream{n}", args.seconds, args.rate, args.nice)
             rounds.append(r)
             startups.append(r.startup_s)
+            startup_cpus.append(r.startup_cpu_s)
             print(f"round {n}: startup {r.startup_s:.3f} s · {r.bytes_per_s / 1000:.1f} KB/s · CPU {r.cpu_pct:.1f} % "
                   f"· keys p50 {percentile(r.latencies_ms, 50):.1f} ms p95 {percentile(r.latencies_ms, 95):.1f} ms "
-                  f"max {max(r.latencies_ms):.1f} ms ({len(r.latencies_ms)} presses, {r.window_s:.1f} s)", flush=True)
+                  f"max {max(r.latencies_ms):.1f} ms ({len(r.latencies_ms)} presses, {r.window_s:.1f} s) · the job process "
+                  f"{r.job_cpu_pct:.0f} % CPU", flush=True)
         journal_rounds: list[JournalRound] = []
         if args.journal_entries and args.journal_rounds:
             jconfig = journal_profile(home, args.journal_entries)
@@ -416,6 +499,7 @@ def main() -> int:
     lat = [x for r in rounds for x in r.latencies_ms]
     figures = {
         "startup_s": statistics.median(startups),
+        "startup_cpu_s": statistics.median(startup_cpus),
         "bytes_per_s": statistics.median(r.bytes_per_s for r in rounds),
         "cpu_pct": statistics.median(r.cpu_pct for r in rounds),
         "latency_p50_ms": percentile(lat, 50),
@@ -432,6 +516,7 @@ def main() -> int:
             return f"{v / 1000:.1f} KB/s" if key == "bytes_per_s" else f"{v:.3f} s" if key == "startup_s" else (
                 f"{v:.1f} ms" if key.endswith("_ms") else f"{v:.1f} %")
         print(f"  {key:<16} {fmt(value):>12}   target <= {fmt(target):<10} {'met' if value <= target else 'NOT MET'}")
+    print(f"  start-up CPU (to the first full paint) {figures['startup_cpu_s']:.3f} s")
     print(f"  latency p50 {figures['latency_p50_ms']:.1f} ms, max {figures['latency_max_ms']:.1f} ms "
           f"({len(lat)} presses)")
     if journal_rounds:
@@ -444,8 +529,13 @@ def main() -> int:
               f"peak RSS {figures['journal_rss_mb']:.0f} MB (target <= {JOURNAL_TARGETS['journal_rss_mb']:.0f} MB: "
               f"{'met' if figures['journal_rss_mb'] <= JOURNAL_TARGETS['journal_rss_mb'] else 'NOT MET'}), "
               f"next page {figures['journal_page_s'] * 1000:.0f} ms")
+    if PROBE_OUT:
+        time.sleep(0.5)  # the last app writes its probe at exit
+        figures.update(summarise_probe(PROBE_OUT[1:]))
     if args.json:
         args.json.write_text(json.dumps({"figures": figures, "load": load, "nice": args.nice, "startups": startups,
+                                         "startup_cpus": startup_cpus,
+                                         "bytecode_cache": not args.no_bytecode_cache,
                                          "rounds": [asdict(r) for r in rounds],
                                          "journal": [asdict(j) for j in journal_rounds]}, indent=2))
     return 0

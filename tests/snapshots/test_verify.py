@@ -4,6 +4,7 @@ a damaged copy behind a good checksum, a snapshot whose directory is gone."""
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -76,6 +77,11 @@ def test_damaged_copy_behind_a_matching_checksum(svc: ProfileService, tmp_path: 
     _artifact(rec).write_bytes(stored)
     with svc.catalog.transaction() as conn:
         conn.execute("UPDATE snapshots SET sha256 = ? WHERE id = ?", (hashlib.sha256(stored).hexdigest(), rec.id))
+    # metadata.json records the same (damaged) copy's checksum as the catalog, as it would have.
+    meta_file = Path(rec.path) / "metadata.json"
+    meta = json.loads(meta_file.read_text())
+    meta["sha256"] = hashlib.sha256(stored).hexdigest()
+    meta_file.write_text(json.dumps(meta))
 
     result = svc.verify_snapshot(rec.id)
     assert result.checksum_ok and result.integrity_ok is False and not result.ok

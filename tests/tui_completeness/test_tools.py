@@ -60,7 +60,9 @@ async def test_footer_shows_the_new_keys(tools_app: RecordingApp, size: tuple[in
         await pilot.press("1")
         await settle(pilot)
         footer = screen_text(pilot).splitlines()[-1]
-        for word in ("Volumes", "Stats", "Schedule", "Export", "Config"):
+        # Config (C) is in the palette and the help screen: at 80 columns the footer keeps
+        # q, ? and the pane's main keys (tests/tui_sizes/test_footer.py).
+        for word in ("Volumes", "Stats", "Schedule", "Export"):
             assert word in footer, footer
 
 

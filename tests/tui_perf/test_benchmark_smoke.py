@@ -25,7 +25,7 @@ def test_benchmark_runs_one_short_round(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stdout + run.stderr
     assert "round 1: startup" in run.stdout and "latency_p95_ms" in run.stdout
     figures = json.loads(out.read_text())["figures"]
-    assert figures["bytes_per_s"] > 0 and figures["startup_s"] > 0
+    assert figures["bytes_per_s"] > 0 and figures["startup_s"] > 0 and figures["startup_cpu_s"] > 0
     assert figures["latency_p50_ms"] > 0 and len(json.loads(out.read_text())["startups"]) == 2
     # The Journal pane on its own profile: opened, two more pages read, the app's memory read.
     journal = json.loads(out.read_text())["journal"]

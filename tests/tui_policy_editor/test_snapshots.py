@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,13 +43,24 @@ def snap_service(isolated_home: Path, pinned_clock: None, utc_tz: None,
     service.close()
 
 
+async def shown(pilot: Pilot[None], selector: str, timeout: float = 10.0) -> None:
+    """Wait until the widget is mounted and displayed, then for the layout that follows: a
+    snapshot taken one frame early catches the scrollbar before the new line counts."""
+    deadline = time.monotonic() + timeout
+    while not any(w.display for w in pilot.app.screen.query(selector)):
+        assert time.monotonic() < deadline, f"{selector} never showed"
+        await pilot.pause(0.02)
+    await pilot.pause()
+    await pilot.pause()
+
+
 def test_policy_form_snapshot(snap_compare, snap_service: ProfileService) -> None:  # type: ignore[no-untyped-def]
     async def form(pilot: Pilot[None]) -> None:
         await settle(pilot)
         await pilot.press("3", "e")
         await settle(pilot)
         pilot.app.screen.query_one("#keep_last", Input).value = "none"
-        await pilot.pause()
+        await shown(pilot, "#error-keep_last")
 
     assert snap_compare(BackupApp(snap_service, clock=fixed_clock), terminal_size=(80, 24), run_before=form)
 

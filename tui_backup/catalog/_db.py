@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from tui_backup import clock
 from tui_backup.catalog._migrations import LATEST_VERSION, MIGRATIONS
@@ -19,6 +20,45 @@ BUSY_TIMEOUT_MS = 15_000
 
 class CatalogError(TuiBackupError):
     pass
+
+
+class CatalogLocked(CatalogError):
+    """Another process held the catalog's write lock for longer than the busy timeout."""
+
+
+def _is_locked(exc: sqlite3.OperationalError) -> bool:
+    return "database is locked" in str(exc) or "database table is locked" in str(exc)
+
+
+class _Connection(sqlite3.Connection):
+    """A catalog connection whose "database is locked" (the busy timeout ran out while another
+    process wrote) is a user-facing CatalogLocked, not an unexpected error with a traceback."""
+
+    catalog_path: Path = Path()
+
+    def _locked(self) -> CatalogLocked:
+        return CatalogLocked(
+            f"the catalog {self.catalog_path} is locked by another process "
+            f"(still busy after {BUSY_TIMEOUT_MS / 1000:g} s)",
+            "another tui-backup process (a backup, the daemon, the TUI) is writing to it: "
+            "retry when it is done (`tui-backup jobs` lists running jobs)",
+        )
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.OperationalError as exc:
+            if _is_locked(exc):
+                raise self._locked() from exc
+            raise
+
+    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
+        try:
+            return super().executemany(sql, parameters)
+        except sqlite3.OperationalError as exc:
+            if _is_locked(exc):
+                raise self._locked() from exc
+            raise
 
 
 def utc_now() -> str:
@@ -40,7 +80,8 @@ class Catalog:
 
     def _connect(self) -> sqlite3.Connection:
         new = not self.path.exists()
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, factory=_Connection)
+        conn.catalog_path = self.path
         if new:
             self.path.chmod(FILE_MODE)
         conn.row_factory = sqlite3.Row

@@ -79,7 +79,7 @@ def get_snapshot(catalog: Catalog, snapshot_id: str) -> SnapshotRecord:
         rows = catalog.conn.execute("SELECT * FROM snapshots ORDER BY created_at DESC, id DESC LIMIT 1").fetchall()
     else:
         rows = catalog.conn.execute("SELECT * FROM snapshots WHERE id = ?", (snapshot_id,)).fetchall()
-        if not rows:
+        if not rows and snapshot_id:  # "" is no prefix: it would pick the only snapshot
             pattern = snapshot_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             rows = catalog.conn.execute(
                 "SELECT * FROM snapshots WHERE id LIKE ? ESCAPE '\\' ORDER BY created_at DESC", (pattern,)

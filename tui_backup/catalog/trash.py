@@ -112,7 +112,7 @@ def get_item(catalog: Catalog, item_id: str) -> TrashItem:
     exact = [r for r in rows if r["id"] == item_id]
     if exact:
         return _from_row(exact[0])
-    if not rows:
+    if not rows or not item_id:  # "" is no prefix: it would pick the only item
         raise NotFoundError(f"no trash item {item_id!r}", "list them with `tui-backup trash list`")
     if len(rows) > 1:
         raise UsageError(

@@ -11,7 +11,7 @@ from tui_backup.cli._state import state
 group = typer.Typer(help="Backups to destinations (layer 4): run, list, restore, remove.", no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output only, on stdout.")]
-DestArgument = Annotated[str, typer.Argument(metavar="DEST", help="The destination's name (a [[destination]] table).")]
+DestArgument = Annotated[str, typer.Argument(metavar="DEST", help="The destination's name (a \\[\\[destination]] table).")]
 
 
 def register(app: typer.Typer) -> None:

@@ -37,6 +37,7 @@ def show(
     from tui_backup.config import SECTIONS, ConfigDocument
 
     doc = ConfigDocument(state(ctx).config_path())
+    doc.validate()  # an invalid file is one clear error (exit 2), never half a listing
     values = {s.name: {k.name: doc.get(f"{s.name}.{k.name}") for k in s.keys} for s in SECTIONS}
     if as_json:
         print_json(values)
@@ -56,7 +57,9 @@ def get(ctx: typer.Context, key: KeyArgument) -> None:
     """Print one value (strings as they are, other values as TOML)."""
     from tui_backup.config import ConfigDocument
 
-    value = ConfigDocument(state(ctx).config_path()).get(key)
+    doc = ConfigDocument(state(ctx).config_path())
+    doc.validate()  # the same: a value read from an invalid file would mislead
+    value = doc.get(key)
     typer.echo(value if isinstance(value, str) else _toml(value))
 
 

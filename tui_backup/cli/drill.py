@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
 
 def drill(
     ctx: typer.Context,
-    policy: Annotated[str, typer.Argument(metavar="POLICY", help="The policy's name (a [[policy]] table).")],
+    policy: Annotated[str, typer.Argument(metavar="POLICY", help="The policy's name (a \\[\\[policy]] table).")],
     as_json: Annotated[
         bool, typer.Option("--json", help="JSON lines of the job's events, then the drill's result, on stdout.")
     ] = False,

@@ -94,7 +94,7 @@ def add(
     ctx: typer.Context,
     name: Annotated[str | None, typer.Option("--name", metavar="NAME", help="The policy's name.")] = None,
     destination: Annotated[
-        str | None, typer.Option("--destination", "-d", metavar="DEST", help="A [[destination]] name.")
+        str | None, typer.Option("--destination", "-d", metavar="DEST", help="A \\[\\[destination]] name.")
     ] = None,
     include: Annotated[
         str | None, typer.Option("--include", metavar="TYPE", help="full | database | files | config.")

@@ -24,20 +24,38 @@ def profiles(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
 @group.command("list")
 def list_(as_json: JsonOption = False) -> None:
-    """List the profiles in the config directory."""
+    """List the profiles in the config directory, each with its health and last backup."""
     _list(as_json)
 
 
 def _list(as_json: bool) -> None:
+    from tui_backup import clock
     from tui_backup.cli._output import escape, print_json, print_table, say
-    from tui_backup.config import list_profiles, profile_path, profiles_dir
+    from tui_backup.config import profiles_dir
+    from tui_backup.service.profiles import HEALTH_ERROR, profile_entries, profile_health
+    from tui_backup.tui.formatting import age, health_label
 
-    rows = [{"name": name, "config": str(profile_path(name))} for name in list_profiles()]
+    # Each profile is opened briefly for its `status` health (a broken one is listed with
+    # its reason, never stops the list).
+    now = clock.now()
+    rows = [(entry, profile_health(entry.config)) for entry in profile_entries()]
     if as_json:
-        print_json(rows)
+        print_json([health.to_json(entry.name, now) for entry, health in rows])
         return
     if not rows:
         say(f"no profiles in {escape(str(profiles_dir()))}")
         say("create one with `tui-backup init --name NAME --db sqlite:///path/app.db` (or try `tui-backup demo`)")
         return
-    print_table(("PROFILE", "CONFIG"), ((r["name"], r["config"]) for r in rows))
+    print_table(
+        ("PROFILE", "HEALTH", "LAST BACKUP", "DETAILS", "CONFIG"),
+        (
+            (
+                entry.name,
+                "✖ cannot open" if health.health == HEALTH_ERROR else health_label(health.health),
+                age(health.last_backup_at, now) if health.last_backup_at else "never",
+                health.summary,
+                str(entry.config),
+            )
+            for entry, health in rows
+        ),
+    )

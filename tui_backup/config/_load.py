@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -29,6 +30,11 @@ from tui_backup.config.models import (
 )
 from tui_backup.errors import ConfigError
 from tui_backup.policies.model import NotifyEvent, NotifySpec, Policy
+
+# The warning for a config other users can read that holds a secret (status shows it too).
+EXPOSED_CONFIG = "holds a password or token and other users can read it"
+# user:password@ in any URL (a restic rest:/s3: repository, a notification URL).
+_URL_CREDENTIALS = re.compile(r"[A-Za-z][\w+.-]*://[^/@\s:]*:[^/@\s]+@")
 
 DATABASE_URL_ENV = "DATABASE_URL"
 
@@ -260,6 +266,8 @@ class _Validator:
         destinations = self.destinations(data.get("destination", []), name)
         policies, inline = self.policies(data.get("policy", []), destinations, name)
         n = v["notify"]
+        self.warn_if_exposed(bool(urlsplit(database.url).password) if database.kind == "postgresql" else False,
+                             bool(n["urls"] or n["ping_url"]) or any(p.notify.urls or p.notify.ping_url for p in policies))
         metrics = v["monitoring"]["metrics_file"]
         return Config(
             file=self.path,
@@ -292,6 +300,24 @@ class _Validator:
             monitoring=MonitoringSection(metrics_file=self.resolve(metrics) if metrics else None),
             warnings=tuple(self.warnings),
         )
+
+    def warn_if_exposed(self, db_password: bool, notify_urls: bool) -> None:
+        """A config file other users can read must not hold a password or token (DESIGN.md):
+        one warning, with the fix. Passwords: the database URL's, any `user:password@` URL
+        (restic REST/S3 repositories), and notification URLs, whose paths carry tokens."""
+        try:
+            mode = stat.S_IMODE(self.path.stat().st_mode)
+        except OSError:
+            return  # not saved yet (a preview) or gone: nothing to say
+        if not mode & 0o044:
+            return
+        if db_password or notify_urls or _URL_CREDENTIALS.search(self.text):
+            exposure = f"{EXPOSED_CONFIG} (mode {mode:04o}): `chmod 600 {self.file}`"
+            for i, warning in enumerate(self.warnings):  # one line per problem: join the URL's
+                if "URL contains a password" in warning:
+                    self.warnings[i] = f"{warning}; the file {exposure}"
+                    return
+            self.warnings.append(f"{self.file} {exposure}")
 
     def policies(
         self, tables: list[dict[str, Any]], destinations: tuple[DestinationConfig, ...], profile: str

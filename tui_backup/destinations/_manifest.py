@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,9 @@ def verify_tree(
     for rel, a in artifacts_of(metadata).items():
         if paths is not None and not any(rel == p or rel.startswith(p.rstrip("/") + "/") for p in paths):
             continue
+        if unsafe_path(rel):
+            problems.append(f"{rel}: unsafe path")
+            continue
         p = root / rel
         if p.is_symlink() or not p.is_file():
             problems.append(f"{rel}: missing")
@@ -69,4 +73,44 @@ def verify_tree(
             problems.append(f"{rel}: checksum mismatch")
         if on_file is not None:
             on_file(rel)
+    return problems
+
+
+LAYOUT_TOPS = ("files", "config", "database")
+
+
+def unsafe_path(rel: str) -> bool:
+    """A manifest path that could reach outside the tree it describes (absolute, `..`,
+    `.` or empty components) or is outside the backup layout: a lying metadata.json."""
+    parts = rel.split("/")
+    return rel.startswith("/") or any(p in ("", ".", "..") for p in parts) or parts[0] not in LAYOUT_TOPS
+
+
+def links_of(metadata: dict[str, Any]) -> dict[str, str] | None:
+    """path -> target of every symlink a metadata.json lists (None: it does not record links)."""
+    raw = metadata.get("links")
+    if not isinstance(raw, list):
+        return None
+    return {str(e.get("path")): str(e.get("target")) for e in raw if isinstance(e, dict)}
+
+
+def unlisted_entries(root: Path, metadata: dict[str, Any]) -> list[str]:
+    """What a backup tree holds beyond its manifest: files it does not list, symlinks it does
+    not list or whose target differs, unsafe listed paths. Empty: the tree is what was backed up."""
+    problems = [f"{rel}: unsafe path in {METADATA_NAME}" for rel in artifacts_of(metadata) if unsafe_path(rel)]
+    listed = artifacts_of(metadata)
+    links = links_of(metadata)
+    for top in LAYOUT_TOPS:
+        base = root / top
+        if not base.is_dir() or base.is_symlink():
+            continue
+        for dirpath, dirnames, filenames in os.walk(base):
+            for name in sorted(dirnames + filenames):
+                p = Path(dirpath) / name
+                rel = p.relative_to(root).as_posix()
+                if p.is_symlink():
+                    if links is not None and links.get(rel) != os.readlink(p):
+                        problems.append(f"{rel}: a symlink {METADATA_NAME} does not list")
+                elif name in filenames and rel not in listed and rel != f"database/{METADATA_NAME}":
+                    problems.append(f"{rel}: not listed in {METADATA_NAME}")
     return problems

@@ -86,6 +86,19 @@ class RsyncSite:
         result = await ctx.run(self._ssh(script))
         _raise_ssh(result.exit_code, result.stderr_lines, ctx.target)
 
+    async def remove_stale(self, ctx: JobContext, suffix: str) -> None:
+        """Remove every `base/*<suffix>` (runs killed before they could clean up); best effort.
+        Only called by a run holding the destination's lock, so none of them is still written."""
+        if self.remote is None:
+            assert self.local is not None
+            for p in self.local.glob(f"*{suffix}"):
+                await ctx.in_thread(shutil.rmtree, p, True)
+            return
+        assert suffix.replace(".", "").isalnum(), suffix  # the glob is left unquoted for the remote shell
+        script = f'for d in ./*{suffix}; do [ -e "$d" ] && rm -rf -- "$d"; done; true'
+        with contextlib.suppress(Exception):
+            await ctx.run(self._ssh(script), grace=(2.0, 2.0))
+
     async def remove(self, ctx: JobContext, name: str) -> None:
         """Remove `base/name` (a cancelled run's directory); best effort."""
         if self.remote is None:

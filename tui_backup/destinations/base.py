@@ -34,7 +34,7 @@ raising `ConfigError` naming the file, key and line.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -73,6 +73,8 @@ class BackupContent:
     created_at: str  # UTC, the catalog's format: 2026-11-21T22:48:00.000000Z
     parts: tuple[ContentPart, ...]
     metadata: dict[str, Any]  # exactly what metadata.json holds
+    # rel path -> (size, mtime_ns) of the source file when it was hashed (see _source_check)
+    source_stamps: Mapping[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def stamp(self) -> str:

@@ -29,7 +29,15 @@ import zstandard
 
 from tui_backup.config._schema import Key
 from tui_backup.destinations import check_table, config_error
-from tui_backup.destinations._manifest import CHUNK, artifacts_of, read_metadata, verify_tree
+from tui_backup.destinations._manifest import (
+    CHUNK,
+    artifacts_of,
+    links_of,
+    read_metadata,
+    unlisted_entries,
+    unsafe_path,
+    verify_tree,
+)
 from tui_backup.destinations._trash_dir import check_ref, purge_trashed_in, trashed_refs_in
 from tui_backup.destinations.base import (
     BACKUP_TYPES,
@@ -288,15 +296,15 @@ class LocalDestination:
             dst = temp / e.rel
             meter.file(e.rel)
             if e.kind == "dir":
-                dst.mkdir(mode=0o700, parents=True, exist_ok=True)
+                make_private_dir(dst)
                 dirs.append(e)
             elif e.kind == "link":
-                dst.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                make_private_dir(dst.parent)
                 os.symlink(os.readlink(e.source), dst)
                 with contextlib.suppress(OSError, NotImplementedError):
                     os.utime(dst, ns=(e.source.lstat().st_atime_ns, e.source.lstat().st_mtime_ns), follow_symlinks=False)
             else:
-                dst.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                make_private_dir(dst.parent)
                 _copy_file(e.source, dst, meter)
                 meter.file_done()
                 checkpoint("local.file_copied")  # tests: pause mid-copy (see service/faults.py)
@@ -331,6 +339,7 @@ class LocalDestination:
     def _verify(self, where: Path, metadata: dict[str, Any], meter: _Meter) -> list[str]:
         if where.is_dir():
             problems = verify_tree(where, metadata, on_bytes=meter.add, on_file=lambda rel: meter.file_done())
+            problems += unlisted_entries(where, metadata)  # what the point holds beyond its manifest
             try:
                 if read_metadata(where) != metadata:
                     problems.append("metadata.json: differs from what was sent")
@@ -342,7 +351,13 @@ class LocalDestination:
         problems = []
         import hashlib
 
+        links = links_of(metadata)
         for member, f in _iter_archive(where):
+            why = _safe_member(member)
+            if why is not None:
+                problems.append(why)
+            if member.issym() and links is not None and links.get(member.name) != member.linkname:
+                problems.append(f"{member.name}: a symlink {METADATA_NAME} does not list")
             if f is None:
                 continue
             h = hashlib.sha256()
@@ -355,11 +370,14 @@ class LocalDestination:
                 continue
             meter.file_done()
             a = expected.get(member.name)
+            if a is None and member.name != f"database/{METADATA_NAME}":
+                problems.append(f"{member.name}: not listed in {METADATA_NAME}")
             if a is not None:
                 seen.add(member.name)
                 if a.get("size") != size or a.get("sha256") != h.hexdigest():
                     problems.append(f"{member.name}: checksum mismatch")
         problems.extend(f"{rel}: missing" for rel in expected if rel not in seen)
+        problems.extend(f"{rel}: unsafe path in {METADATA_NAME}" for rel in expected if unsafe_path(rel))
         return problems
 
     # ---- listing ----
@@ -508,7 +526,11 @@ class LocalDestination:
     def _fetch(self, ctx: JobContext, src: Path, staging: Path, paths: tuple[str, ...] | None) -> None:
         make_private_dir(staging)
         if src.is_dir():
-            md = read_metadata(src)
+            try:
+                md = read_metadata(src)
+            except (OSError, ValueError) as exc:
+                raise JobError(ErrorKind.FAILED, f"{METADATA_NAME} of {src.name} is unreadable: {exc}",
+                               "pick another restore point (`tui-backup backup list`)") from None
             total = sum(int(a.get("size", 0)) for rel, a in artifacts_of(md).items() if _selected(rel, paths))
             meter = _Meter(ctx, "fetching", total, 0)
             for dirpath, dirnames, filenames in os.walk(src):
@@ -526,12 +548,12 @@ class LocalDestination:
                         if name in dirnames:
                             dirnames.remove(name)
                         if _selected(rel, paths):
-                            dst.parent.mkdir(parents=True, exist_ok=True)
+                            make_private_dir(dst.parent)
                             os.symlink(os.readlink(p), dst)
                     elif p.is_dir():
-                        dst.mkdir(mode=0o700, parents=True, exist_ok=True)
+                        make_private_dir(dst)
                     elif _selected(rel, paths):
-                        dst.parent.mkdir(parents=True, exist_ok=True)
+                        make_private_dir(dst.parent)
                         _copy_file(p, dst, meter)
                         meter.file_done()
             for dirpath, _dirnames, _ in os.walk(staging, topdown=False):  # directory times as stored
@@ -551,6 +573,8 @@ class LocalDestination:
                     if not _wanted(m.name, paths) or (not m.isdir() and not _selected(m.name, paths)):
                         continue
                     meter.file(m.name)
+                    # tarfile makes missing parents with the umask's mode: make them private first
+                    make_private_dir((staging / m.name).parent)
                     tar.extract(m, staging, filter="tar")
                     meter.file_done()
 

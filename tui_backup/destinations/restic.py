@@ -49,7 +49,10 @@ from typing import TYPE_CHECKING, Any
 
 from tui_backup.config._schema import Key
 from tui_backup.config.locations import state_home
+from tui_backup.destinations._restic_crash import RUN_VARIABLE, marker_name, unlock_after_crash
+from tui_backup.destinations._restic_crash import running as crash_marker
 from tui_backup.destinations._restic_password import PASSWORD_KEYS, PasswordSource
+from tui_backup.destinations._source_check import changed_sources, raise_if_sources_changed
 from tui_backup.destinations.base import (
     TOOL_TAG,
     TRASHED_TAG,
@@ -232,6 +235,7 @@ class ResticDestination:
         extra.update(self.password.env())
         # may hold rest: credentials: env, not argv; with sftp.command restic uses only the path
         extra["RESTIC_REPOSITORY"] = self.remote.restic_repository() if self.remote else self.repository
+        extra[RUN_VARIABLE] = marker_name(self.repository)  # found and stopped if we die (_restic_crash)
         return build_env(extra)
 
     def _argv(self, *args: str) -> list[str]:
@@ -245,6 +249,11 @@ class ResticDestination:
         result = await run_process(self._argv("unlock"), env=env, on_note=note)
         if note is not None:
             note(f"restic unlock exited with code {result.exit_code}")
+
+    async def _locks_left(self) -> int:
+        """How many locks the repository holds (any host; 0 when listing fails)."""
+        code, out, _err = await self._capture(self._argv("list", "locks", "--no-lock"), self.env())
+        return len(out.split()) if code == 0 else 0
 
     async def _capture(self, argv: Sequence[str], env: dict[str, str]) -> tuple[int, bytes, tuple[str, ...]]:
         """Run restic for its whole stdout (snapshots/stats JSON can be one long line)."""
@@ -269,6 +278,21 @@ class ResticDestination:
         return proc.returncode or 0, out, tuple(err.decode("utf-8", "replace").splitlines())
 
     async def _run(
+        self,
+        ctx: JobContext | None,
+        args: Sequence[str],
+        *,
+        parser: ResticJsonParser | None = None,
+        capture: bool = False,
+        initialise: bool = True,
+    ) -> tuple[Classification, bytes]:
+        """`_run_marked` under a marker, after removing what a killed earlier run left (_restic_crash.py)."""
+        note = ctx.log if ctx is not None else None
+        await unlock_after_crash(self.repository, lambda: self._unlock(self.env(), note), self._locks_left, note)
+        with crash_marker(self.repository):
+            return await self._run_marked(ctx, args, parser=parser, capture=capture, initialise=initialise)
+
+    async def _run_marked(
         self,
         ctx: JobContext | None,
         args: Sequence[str],
@@ -359,6 +383,12 @@ class ResticDestination:
         if sid is None:
             raise JobError(ErrorKind.FAILED, "restic finished without reporting a snapshot",
                            "see the job's log: `tui-backup jobs log ID`")
+        if await ctx.in_thread(changed_sources, content):
+            # a source file changed or vanished after its hash: the snapshot's metadata.json
+            # would lie about it, so it is not kept (forgotten; its data goes at the next prune)
+            forgot, _ = await self._run(ctx, ["forget", "--", sid], initialise=False)
+            forgot.raise_if_failed()
+            raise_if_sources_changed(content)
         size = int(summary.get("total_bytes_processed") or 0)
         point = RestorePoint(id=sid, destination=self.name, created_at=content.created_at, type=content.type,
                              size_bytes=size, host=self.host, location=f"{self.describe()} {sid[:8]}",
@@ -436,7 +466,7 @@ class ResticDestination:
         if point_id == "latest":
             found = sorted(snaps, key=lambda s: _utc(str(s.get("time", ""))))[-1:] if snaps else []
         else:
-            found = [s for s in snaps if str(s.get("id", "")).startswith(point_id)]
+            found = [s for s in snaps if point_id and str(s.get("id", "")).startswith(point_id)]
         if len(found) != 1:
             problem = "matches several snapshots" if found else "is not in the repository"
             raise JobError(ErrorKind.FAILED, f"restore point {point_id!r} {problem}",
@@ -628,7 +658,8 @@ def from_config(name: str, table: dict[str, Any], ctx: DestinationConfigContext)
     where = ctx.where
 
     def wrong(key: str, problem: str, hint: str = "") -> ConfigError:
-        return config_error(ctx, key, problem, hint)
+        # Every error gets a hint: the key's own help line when there is no better one.
+        return config_error(ctx, key, problem, hint or next((k.help for k in KEYS if k.name == key), ""))
 
     for key in table:
         if key not in _KEY_NAMES:
@@ -652,7 +683,10 @@ def from_config(name: str, table: dict[str, Any], ctx: DestinationConfigContext)
                                     base=ctx.base, line=ctx.line, restic=True)
     else:
         for key in SSH_CONFIG_KEYS:
-            if table.get(key) not in (None, "", []):
+            # Present and not this key's own "unset" value ("" / []): a wrong type is refused too.
+            unset: object = next(([] if k.type == "path_list" else "" if k.type == "path" else None)
+                         for k in KEYS if k.name == key)
+            if key in table and table[key] != unset:
                 raise wrong(key, f"{key} applies only to sftp: repositories", "remove it")
 
     given = [k for k in PASSWORD_KEYS if table.get(k) not in (None, "")]
@@ -681,7 +715,7 @@ def from_config(name: str, table: dict[str, Any], ctx: DestinationConfigContext)
         raise wrong("auto_init", f"must be true or false, not {auto_init!r}")
 
     extra: dict[str, str] = {}
-    raw_env = table.get("env", {}) or {}
+    raw_env = table.get("env", {})  # not `or {}`: env = 0 / false / "" must be refused
     if not isinstance(raw_env, Mapping):
         raise wrong("env", "must be a table of NAME = \"value\"", 'e.g. env = { AWS_DEFAULT_REGION = "eu-west-1" }')
     env_file = table.get("env_file", "")

@@ -10,7 +10,7 @@ A run goes into `<stamp>.inprogress` with `--link-dest` to the previous complete
 (so unchanged files are hard links and cost no space), is renamed to `<stamp>` when every
 part arrived, and only then is `latest` switched (a temp symlink renamed over it).
 A cancelled or failed run's `.inprogress` directory is removed (best effort; listing
-ignores it anyway), and `latest` is untouched.
+ignores it anyway), and `latest` is untouched; a killed run's is removed by the next backup.
 
 The content parts are sent by a few rsync runs (`--mkpath`; see `_plan`): that gives the
 exact layout without staging copies and without following the user's symlinks; progress
@@ -37,6 +37,7 @@ from tui_backup.config import Key
 from tui_backup.destinations import check_table, config_error, key_line
 from tui_backup.destinations._manifest import read_metadata, verify_tree
 from tui_backup.destinations._rsync_site import LATEST, RsyncSite
+from tui_backup.destinations._source_check import raise_if_sources_changed
 from tui_backup.destinations._trash_dir import PURGING, check_ref, purge_trashed_in, trashed_refs_in
 from tui_backup.destinations.base import (
     DEST_TRASH_DIR,
@@ -68,7 +69,9 @@ STAMP_RE = re.compile(r"\d{8}T\d{6}Z\Z")
 _BWLIMIT_RE = re.compile(r"\d+(\.\d+)?[KMGkmg]?\Z")
 # Always: archive mode (perms, times, links), progress2 with the full file list known up
 # front (so the percentage is final), itemized changes for the log, totals for the outcome.
-_COMMON = ("-a", "--info=progress2", "--no-inc-recursive", "--stats")
+# No fifos, sockets or device files (as the local destination): the point's metadata.json
+# lists none, so a copied one would make the restore point unrestorable.
+_COMMON = ("-a", "--no-specials", "--no-devices", "--info=progress2", "--no-inc-recursive", "--stats")
 
 KEYS: tuple[Key, ...] = (
     Key("path", "str", None, "A local directory, or [user@]host:path (rsync over ssh).", required=True),
@@ -358,6 +361,7 @@ class RsyncDestination:
             raise JobError(ErrorKind.FAILED, f"a restore point {stamp} already exists at {self.site.display}",
                            "run the backup again in a second")
         previous = next((p.id for p in points if p.complete and p.id < stamp), None)
+        await self.site.remove_stale(ctx, INPROGRESS)  # what killed runs left (we hold the lock)
         stats: list[RsyncStats] = []
         try:
             with tempfile.TemporaryDirectory(prefix="tui-backup-rsync-") as skeleton:  # 0700
@@ -367,6 +371,8 @@ class RsyncDestination:
                 for t in transfers:
                     stats.append(await self._send(ctx, t, inprogress, previous, offset, total))
                     offset += t.size
+            # a source file changed or vanished after its hash: the point's metadata would lie
+            await ctx.in_thread(raise_if_sources_changed, content)
             await self.site.commit(ctx, inprogress, stamp)
         except asyncio.CancelledError:
             ctx.log(f"cancelled: removing {inprogress}")

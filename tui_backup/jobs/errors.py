@@ -416,7 +416,10 @@ def classify_rsync(
     if exit_code == 11 and ("mkdir" in text or "No such file or directory" in text):
         return make(FAILED, ErrorKind.DESTINATION_UNREACHABLE, ctx, exit_code=11,
                     detail=_first(lines, "failed:").removeprefix("rsync: [Receiver] "))
-    if exit_code in (12, 255) and "connection unexpectedly closed" in text:
+    # ssh exiting 255 mid-transfer (sshd gone, sessions killed) is sometimes only rsync's
+    # "unexplained error (code 255)" (ssh's own line is silenced by LogLevel=ERROR)
+    if exit_code in (12, 255) and ("connection unexpectedly closed" in text
+                                   or "unexplained error (code 255)" in text):
         return make(FAILED, ErrorKind.DESTINATION_UNREACHABLE, ctx, exit_code=exit_code,
                     detail="the connection closed unexpectedly")
     if exit_code == 5 or exit_code == 10 or exit_code == 35:

@@ -116,6 +116,9 @@ NOTIFY_KEYS: tuple[Key, ...] = (
     Key("ping_url", "str", "", 'Healthchecks-style URL: <url>/start, <url> on success, <url>/fail ("" = none).'),
 )
 
+_SUBSET_FRACTION = re.compile(r"^(\d{1,9})/(\d{1,9})$")
+_SUBSET_PERCENT = re.compile(r"^(\d{1,3}(?:\.\d{1,6})?)%$")
+_SUBSET_SIZE = re.compile(r"^(\d{1,15})[KMGT]?$")
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _WEEKDAY_ALIASES = {d[:3]: d for d in WEEKDAYS}
 
@@ -228,7 +231,7 @@ class _Parser:
             hooks=self.hooks(v, table.get("hooks")),
             timeout=v.get(table, POLICY_KEYS, "timeout", []),
             verify_every=None if verify in NEVER else v.get(table, POLICY_KEYS, "verify_every", []),
-            verify_read_data_subset=v.get(table, POLICY_KEYS, "verify_read_data_subset", []) or None,
+            verify_read_data_subset=self.data_subset(v, table),
             drill_every=None if drill in NEVER else v.get(table, POLICY_KEYS, "drill_every", []),
             stale_after=v.get(table, POLICY_KEYS, "stale_after", []),
             notify=self.notify(v, table.get("notify"), ["notify"]),
@@ -236,6 +239,20 @@ class _Parser:
             line=self.headers[i] + 1 if i < len(self.headers) else None,
         )
         return policy, inline
+
+    def data_subset(self, v: _Values, table: dict[str, Any]) -> str | None:
+        """restic's `--read-data-subset` forms: n/t (1 <= n <= t), x% (0 < x <= 100), or a size
+        (x, xK, xM, xG, xT): checked here so a typo fails at load, not at the next verify."""
+        text: str | None = v.get(table, POLICY_KEYS, "verify_read_data_subset", []) or None
+        if text is None:
+            return None
+        frac, pct, size = _SUBSET_FRACTION.match(text), _SUBSET_PERCENT.match(text), _SUBSET_SIZE.match(text)
+        ok = (frac is not None and 1 <= int(frac[1]) <= int(frac[2])) or (
+            pct is not None and 0 < float(pct[1]) <= 100) or (size is not None and int(size[1]) > 0)
+        if not ok:
+            raise v.err(["verify_read_data_subset"], f"{text!r} is not n/t, x% or a size",
+                        _key(POLICY_KEYS, "verify_read_data_subset").help)
+        return text
 
     def destination(self, v: _Values, name: str, raw: Any) -> tuple[str, DestinationConfig | None]:
         if raw is None:
@@ -443,7 +460,7 @@ class _Values:
                 raise self.err(path, f"must be at most {k.maximum}, not {value}", k.help)
             return value
         if k.type == "str_list":
-            if not isinstance(value, list) or not all(isinstance(x, str) and x for x in value):
+            if not isinstance(value, list) or not all(isinstance(x, str) and x and "\x00" not in x for x in value):
                 raise wrong("a list of non-empty strings")
             bad = [x for x in value if k.choices and x not in k.choices]
             if bad:

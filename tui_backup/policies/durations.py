@@ -19,6 +19,12 @@ _INTERVAL = re.compile(r"(\d+)(s|m|h|d|w)")
 _INTERVAL_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
+# The longest interval or span accepted: far beyond any schedule or retention, and short enough
+# that adding it to a date never overflows Python's datetime (year 9999).
+MAX_YEARS = 1000
+MAX_SECONDS = MAX_YEARS * 366 * 86400
+
+
 class DurationError(ValueError):
     pass
 
@@ -58,6 +64,8 @@ class Span:
                 d += n
             else:
                 h += n
+        if y * 366 + mo * 31 + d + h / 24 > MAX_YEARS * 366:  # `before` would overflow the calendar
+            raise DurationError(f"{text!r} is longer than {MAX_YEARS} years")
         return cls(y, mo, d, h)
 
     def text(self) -> str:
@@ -92,6 +100,8 @@ class Interval:
         )
         if total <= 0:
             raise DurationError(f"{text!r} is not a positive interval")
+        if total > MAX_SECONDS:  # date arithmetic (timedelta, datetime) overflows past this
+            raise DurationError(f"{text!r} is longer than {MAX_YEARS} years")
         return cls(total)
 
     @property

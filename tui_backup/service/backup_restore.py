@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import zstandard
 
+from tui_backup.destinations._manifest import links_of, unsafe_path
 from tui_backup.destinations.base import METADATA_NAME, Destination, RestorePoint
 from tui_backup.errors import CancelledError as UserCancelled
 from tui_backup.errors import (
@@ -66,7 +67,7 @@ from tui_backup.service import journal as _journal
 from tui_backup.service.artifacts import ChecksumMismatch, decompress_file
 from tui_backup.service.faults import checkpoint
 from tui_backup.service.restore import SAFETY_COMPRESSION_LEVEL, TableChange, _verify_live
-from tui_backup.service.safety_trash import trash_replaced
+from tui_backup.service.safety_trash import recover_safety_areas, trash_replaced
 from tui_backup.service.snapshots import Stopper, require_volumes, stage_snapshot
 from tui_backup.service.staging import drop_staging, new_staging, remove_stale_staging
 from tui_backup.service.tree_swap import (
@@ -206,7 +207,7 @@ def _pick_point(points: list[RestorePoint], wanted: str, dest: str) -> RestorePo
     exact = [p for p in usable if p.id == wanted]
     if exact:
         return exact[0]
-    matches = [p for p in usable if p.id.startswith(wanted)]
+    matches = [p for p in usable if wanted and p.id.startswith(wanted)]  # "" is no prefix
     if len(matches) == 1:
         return matches[0]
     if matches:
@@ -366,6 +367,9 @@ class _Restore:
         except (OSError, ValueError) as exc:
             raise SnapshotCorruptError(f"{METADATA_NAME} of {f.point.id} is unreadable: {exc}", CORRUPT_HINT) from None
         f.meta = meta
+        unsafe = [str(a.get("path")) for a in meta.get("artifacts", []) if isinstance(a, dict) and unsafe_path(str(a.get("path", "")))]
+        if unsafe:  # a lying metadata.json must not make the checks read (or the swap reach) outside the point
+            raise SnapshotCorruptError(f"{METADATA_NAME} of {f.point.id} lists an unsafe path: {unsafe[0]}", CORRUPT_HINT)
         artifacts = _artifacts(meta)
         prefixes = [p for p in paths if p != METADATA_NAME] if paths is not None else None
         f.in_scope = {
@@ -419,11 +423,18 @@ class _Restore:
                 unstored,
             )
         # A file metadata.json does not know is not what was backed up.
+        links = links_of(f.meta or {})
         for top in ("files", "config", "database"):
             for name, path in walk_entries(f.root / top):
                 rel = f"{top}/{name}" if name else top
+                if path.is_symlink() and links is not None and links.get(rel) != os.readlink(path):
+                    if prefixes is None or any(_under(rel, p) for p in prefixes):
+                        raise SnapshotCorruptError(
+                            f"restore point {f.point.id} holds a symlink {rel}, which its {METADATA_NAME} does not list",
+                            CORRUPT_HINT,
+                        )
                 if rel == "database/metadata.json" or rel in f.in_scope or path.is_symlink():
-                    continue  # symlinks are restored as they were stored (no content to hash)
+                    continue  # listed symlinks are restored as they were stored (no content to hash)
                 if prefixes is None or any(_under(rel, p) for p in prefixes):
                     raise SnapshotCorruptError(
                         f"restore point {f.point.id} holds {rel}, which its {METADATA_NAME} does not list", CORRUPT_HINT
@@ -501,6 +512,14 @@ class _Restore:
             live = root[1] / rel[len(root[0]) :].lstrip("/")
             if not any(_under(rel, u.rel) for u in units):
                 units.append(Unit(rel, live, root[1]))
+        own = {Path(p) for p in (*self.svc.config.source.files, *self.svc.config.source.config_files)}
+        for u in units:  # metadata.json says where each source lived: in place, only the profile's own are written
+            if u.root not in own:
+                raise UsageError(
+                    f"restore point {f.point.id} puts {u.rel} at {u.root}, which is not a source of profile "
+                    f"{self.svc.config.name}",
+                    "restore it elsewhere with --to DIR, or add that source back to the profile",
+                )
         return units
 
     # -- the dry run --
@@ -727,6 +746,8 @@ def _run(
         try:
             for gone in await ctx.in_thread(remove_stale_staging, svc):
                 ctx.log(f"removed {gone}, left by an earlier restore that did not finish")
+            for line in await ctx.in_thread(recover_safety_areas, svc):  # a killed restore's swap
+                ctx.log(line)
             f = await restore.fetch(ctx)
             try:
                 if dry_run:

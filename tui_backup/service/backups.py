@@ -50,6 +50,7 @@ from tui_backup.service import journal as _journal
 from tui_backup.service.faults import checkpoint
 from tui_backup.service.hash_cache import CACHE_NAME, HashCache, stamp_of
 from tui_backup.service.row_index import ROW_INDEX_NAME
+from tui_backup.service.safety_trash import recover_safety_areas
 from tui_backup.service.staging import remove_stale_staging
 
 if TYPE_CHECKING:
@@ -136,7 +137,8 @@ def build_content(
             sources[f"config/{label}"] = str(path)
     unreadable: list[dict[str, str]] = []
     cache = HashCache(svc.paths.state_dir / CACHE_NAME)  # digests of unchanged source files
-    artifacts, links = _manifest(ctx, parts, cache, unreadable=unreadable)
+    stamps: dict[str, tuple[int, int]] = {}
+    artifacts, links = _manifest(ctx, parts, cache, unreadable=unreadable, stamps=stamps)
     cache.save()
     metadata: dict[str, Any] = {
         "format": METADATA_FORMAT,
@@ -158,18 +160,20 @@ def build_content(
     atomic_write_text(meta_path, json.dumps(metadata, indent=2, sort_keys=True) + "\n")
     parts.insert(0, ContentPart(METADATA_NAME, meta_path, False))
     checkpoint("backup.after_manifest")
-    return BackupContent(svc.config.name, policy, type_, created_at, tuple(parts), metadata)
+    return BackupContent(svc.config.name, policy, type_, created_at, tuple(parts), metadata, stamps)
 
 
 def _manifest(
     ctx: JobContext, parts: list[ContentPart], cache: HashCache | None = None,
-    *, unreadable: list[dict[str, str]] | None = None,
+    *, unreadable: list[dict[str, str]] | None = None, stamps: dict[str, tuple[int, int]] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
     """Every regular file of the parts with its size and SHA-256; symlinks with their target.
 
     A file or directory it may not read (permission denied) is left out and added to
     `unreadable` ({path, source}): the rest is backed up, with a warning (as restic's exit 3
-    and rsync's 23). Destinations copy only what the manifest lists.
+    and rsync's 23). Destinations copy only what the manifest lists. `stamps` gets each
+    hashed file's (size, mtime_ns) as seen before hashing: a destination that copies the live
+    files later compares them to find a file that changed meanwhile.
 
     Files and config files whose stat is unchanged since the last backup take their digest
     from `cache` (see hash_cache.py). Hashing stays on this one thread: a pool of hashing
@@ -229,8 +233,11 @@ def _manifest(
         nonlocal files_done, done
         rel, p, cacheable = item
         ctx.cancel_token.raise_if_cancelled()
+        st = os.stat(p)
+        if stamps is not None:
+            with lock:
+                stamps[rel] = (st.st_size, st.st_mtime_ns)
         if cache is not None and cacheable:
-            st = os.stat(p)
             digest = cache.get(p, st)
             if digest is None:
                 started = time.time_ns()
@@ -261,6 +268,8 @@ def _manifest(
 async def backup_body(svc: ProfileService, dest: Destination, type_: BackupType, policy: str, ctx: JobContext) -> None:
     for gone in await ctx.in_thread(remove_stale_staging, svc):  # a killed restore's leftovers
         ctx.log(f"removed {gone}, left by an earlier restore that did not finish")
+    for line in await ctx.in_thread(recover_safety_areas, svc):  # a killed restore's swap
+        ctx.log(line)
     if type_ in ("files", "config"):  # full/database take a snapshot, which journals file changes
         from tui_backup.service.changes import journal_file_changes
 

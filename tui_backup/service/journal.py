@@ -69,18 +69,25 @@ def actor(svc: ProfileService) -> dict[str, Any]:
     return {"who": f"{user}@{socket.gethostname()}", "pid": os.getpid(), "interface": svc.interface}
 
 
-def record(svc: ProfileService, action: str, target: str, details: dict[str, Any] | None = None) -> JournalEntry:
-    """Append one entry (details redacted: no secret is ever hashed or stored)."""
-    secrets = known_secrets(svc)
+def record(
+    svc: ProfileService, action: str, target: str, details: dict[str, Any] | None = None, *,
+    secrets: Iterable[str] = (),
+) -> JournalEntry:
+    """Append one entry (details redacted: no secret is ever hashed or stored). `secrets`:
+    values to mask besides those the profile knows of (e.g. a notify URL just removed)."""
+    secrets = sorted({*known_secrets(svc), *(s for s in secrets if len(s) >= _MIN_SECRET_LEN)}, key=len, reverse=True)
     clean = redact(details or {}, secrets)
     assert isinstance(clean, dict)
     return rows.append(svc.catalog, actor(svc), action, str(redact(str(target), secrets)), clean)
 
 
-def try_record(svc: ProfileService, action: str, target: str, details: dict[str, Any] | None = None) -> None:
+def try_record(
+    svc: ProfileService, action: str, target: str, details: dict[str, Any] | None = None, *,
+    secrets: Iterable[str] = (),
+) -> None:
     """`record` for the actions it documents: the journal never fails the action itself."""
     try:
-        record(svc, action, target, details)
+        record(svc, action, target, details, secrets=secrets)
     except Exception as exc:  # a locked/full catalog must not undo a finished backup
         log.warning("could not journal %s %s: %s", action, target, exc)
 
@@ -101,6 +108,11 @@ def known_secrets(svc: ProfileService) -> list[str]:
         env_name = dest.table.get("password_env")
         if isinstance(env_name, str) and os.environ.get(env_name):
             found.append(os.environ[env_name])
+    # Notification URLs carry tokens in their paths (Apprise, webhooks, healthchecks pings).
+    for spec in (cfg.notify, *(p.notify for p in cfg.policies)):
+        found.extend(u for u in spec.urls if u)
+        if spec.ping_url:
+            found.append(spec.ping_url)
     for var in ("PGPASSWORD", "RESTIC_PASSWORD"):
         if os.environ.get(var):
             found.append(os.environ[var])

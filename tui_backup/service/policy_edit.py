@@ -59,7 +59,7 @@ def add_policy(svc: ProfileService, table: dict[str, object]) -> PolicyChange:
     path, _text, new_text, block = _plan_add(svc, table)
     name = str(table["name"])
     _save(svc, path, new_text)
-    _journal.try_record(svc, "policy.add", name, {"after": block})
+    _journal.try_record(svc, "policy.add", name, {"after": block}, secrets=notify_secrets(block))
     return PolicyChange("add", name, None, block)
 
 
@@ -72,7 +72,8 @@ def edit_policy(svc: ProfileService, name: str, changes: dict[str, object], *, a
         return PolicyChange(action, name, plan.before, plan.after, changed=False)
     _save(svc, plan.path, plan.new_text)
     _journal.try_record(
-        svc, "policy.edit", name, {"change": action, "keys": changes, "before": plan.before, "after": plan.after}
+        svc, "policy.edit", name, {"change": action, "keys": changes, "before": plan.before, "after": plan.after},
+        secrets=notify_secrets(plan.before, plan.after, changes=changes),
     )
     return PolicyChange(action, str(new_name), plan.before, plan.after)
 
@@ -169,7 +170,8 @@ def remove_policy(svc: ProfileService, name: str) -> PolicyChange:
     saved = _keep_removed(svc, name, before)
     _write(path, new_text)
     _reload(svc, config)
-    _journal.try_record(svc, "policy.remove", name, {"before": before, "saved_to": saved})
+    _journal.try_record(svc, "policy.remove", name, {"before": before, "saved_to": saved},
+                        secrets=notify_secrets(before))
     return PolicyChange("remove", name, before, None, saved_to=saved)
 
 
@@ -217,8 +219,35 @@ def restore_from_trash(svc: ProfileService, item_id: str, *, overwrite: bool = F
         ).id
     _write(path, new_text)
     _reload(svc, config)
-    _journal.try_record(svc, "policy.add", name, details)
+    _journal.try_record(svc, "policy.add", name, details, secrets=notify_secrets(block, replaced or ""))
     return trash.mark_restored(svc, item, str(path), policy=name)
+
+
+def notify_secrets(*blocks: str, changes: dict[str, object] | None = None) -> list[str]:
+    """The notification URLs (tokens in their paths) in policy blocks and in edited keys,
+    for the journal to mask: a URL just removed is no longer in the config it knows of."""
+    found: list[str] = []
+
+    def collect(notify: object) -> None:
+        if isinstance(notify, dict):
+            for key in ("urls", "ping_url"):
+                value = notify.get(key)
+                found.extend(v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str) and v)
+
+    for block in blocks:
+        try:
+            doc = parse_text(block, "policy block").unwrap()
+        except ConfigError:
+            continue
+        for table in doc.get("policy", []):
+            if isinstance(table, dict):
+                collect(table.get("notify"))
+    for key, value in (changes or {}).items():
+        if key.startswith("notify."):
+            collect({key.split(".", 1)[1]: value})
+        elif key == "notify":
+            collect(value)
+    return found
 
 
 def _block_name(block: str, where: str) -> str:

@@ -5,6 +5,7 @@ The CLI and the TUI hold no business logic: each action they offer is one method
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ from tui_backup.catalog import jobs as job_rows
 from tui_backup.catalog.jobs import JobRecord
 from tui_backup.catalog.snapshots import SnapshotRecord
 from tui_backup.config import Config, default_state_dir, load_config, resolve_config_path
-from tui_backup.fsutil import make_private_dir
+from tui_backup.fsutil import make_private_dir, remove_stale_temporaries
 from tui_backup.jobs.events import CancelToken, Progress, ProgressCallback, no_progress
 from tui_backup.service.volumes import Volume, VolumeGuard, VolumeStatus
 from tui_backup.sources import engine_for
@@ -81,6 +82,10 @@ class ProfileService:
         self.interface = interface
         self.paths = profile_paths(config)
         make_private_dir(self.paths.state_dir)
+        # A config edit killed mid-write leaves its temporary beside the file: the next run cleans it.
+        if config.file:
+            with contextlib.suppress(OSError):
+                remove_stale_temporaries(Path(config.file).parent)
         self.catalog = Catalog(self.paths.catalog)
         self.guard = VolumeGuard(self.catalog, config.volumes.min_free_mb, config.name)
         job_rows.reap_dead_jobs(self.catalog)
@@ -324,10 +329,17 @@ class ProfileService:
     def run_policy(
         self, name: str, *subscribers: Subscriber, trigger: str = "manual", slot: str | None = None, wait: bool = False
     ) -> PolicyRunOutcome:
-        """One run of the policy: hooks, backup, retention, record, metrics, notifications."""
-        from tui_backup.service import policy_run
+        """One run of the policy: hooks, backup, retention, record, metrics, notifications.
 
-        return policy_run.run_policy(self, self.policy(name), subscribers, trigger=trigger, slot=slot, wait=wait)
+        Under the policy's lock (the one run-due holds while it serves the policy), so "run
+        now" from the TUI or the CLI never runs a policy that the daemon, run-due or another
+        "run now" is running (busy: LockHeldError, or waits with `wait`)."""
+        from tui_backup.service import policy_run
+        from tui_backup.service.scheduler import policy_lock
+
+        policy = self.policy(name)
+        with policy_lock(self, policy.name).hold(wait=wait, what=f"policy run {policy.name}"):
+            return policy_run.run_policy(self, policy, subscribers, trigger=trigger, slot=slot, wait=wait)
 
     def verify_policy(self, name: str, *subscribers: Subscriber) -> PolicyRunOutcome:
         """Check the policy's destination (restic check / metadata checksums), recorded as a run."""

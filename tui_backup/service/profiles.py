@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+from tui_backup.clock import from_catalog
 from tui_backup.config import list_profiles, load_config, parse_database_url, profile_path
 from tui_backup.config.locations import check_profile_name
 from tui_backup.errors import TuiBackupError
@@ -31,6 +34,23 @@ class ProfileHealth:
     health: str
     summary: str  # the first problem, or the description; for `error` the reason
     description: str = ""
+    # The newest backup of any kind (a snapshot, a policy's restore point), catalog format
+    # (UTC); None: none yet, or the profile could not be opened.
+    last_backup_at: str | None = None
+
+    def last_backup_age_s(self, now: datetime) -> float | None:
+        if self.last_backup_at is None:
+            return None
+        try:
+            return max((now - from_catalog(self.last_backup_at)).total_seconds(), 0.0)
+        except ValueError:
+            return None
+
+    def to_json(self, name: str, now: datetime) -> dict[str, Any]:
+        """`tui-backup profiles --json`: one profile."""
+        return {"name": name, "config": str(self.config), "health": self.health,
+                "last_backup_at": self.last_backup_at, "last_backup_age_s": self.last_backup_age_s(now),
+                "summary": self.summary, "description": self.description}
 
 
 def profile_entries(current: Path | None = None) -> list[ProfileEntry]:
@@ -62,7 +82,10 @@ def profile_health(config: Path) -> ProfileHealth:
         svc.close()
     description = svc.config.profile.description
     reasons = list(report.problems) + [r for p in report.policies for r in p.reasons if p.health != "ok"]
-    return ProfileHealth(config, report.health, reasons[0] if reasons else description, description)
+    # Catalog timestamps sort as text (clock.to_catalog).
+    times = [t for t in (report.newest_snapshot_at, *(p.newest_point_at for p in report.policies)) if t]
+    return ProfileHealth(config, report.health, reasons[0] if reasons else description, description,
+                         max(times, default=None))
 
 
 def check_opens(config: Path) -> None:

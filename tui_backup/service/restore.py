@@ -218,6 +218,11 @@ def _unpack(
     hint = "nothing was changed; pick another snapshot (`tui-backup snapshot list`)"
     if not artifact.is_file():
         raise SnapshotCorruptError(f"snapshot {rec.id} is missing its stored file {artifact}", hint)
+    from tui_backup.service.snapshot_meta import metadata_disagreement
+
+    lie = metadata_disagreement(rec)
+    if lie is not None:
+        raise SnapshotCorruptError(f"snapshot {rec.id} is damaged: {lie}", hint)
 
     def on_bytes(done: int) -> None:
         progress(Progress("checking", done / rec.size_bytes if rec.size_bytes else None, done, rec.size_bytes))

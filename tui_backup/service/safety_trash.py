@@ -11,6 +11,7 @@ the result names.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -49,7 +50,7 @@ def trash_replaced(
 ) -> Handoff:
     """Move each (live path, safety copy) into the trash, then drop the emptied areas."""
     from tui_backup.service import trash
-    from tui_backup.service.tree_swap import remove_empty_dirs
+    from tui_backup.service.tree_swap import drop_record, remove_empty_dirs
 
     items: list[dict[str, str]] = []
     problems: list[str] = []
@@ -77,10 +78,61 @@ def trash_replaced(
         log(f"the replaced {live} is trash item {item.id} ({restore_command(item.id)})")
     left: list[str] = []
     for area in dict.fromkeys(areas):
+        if not problems:
+            drop_record(area)
         remove_empty_dirs(area)
         if os.path.lexists(area):
             left.append(str(area))
     return Handoff(items, left, problems)
 
 
-__all__ = ["KIND", "Handoff", "restore_command", "trash_replaced"]
+def recover_safety_areas(svc: ProfileService) -> list[str]:
+    """Finish what SIGKILLed in-place restores left in safety areas next to the sources.
+
+    Per recorded unit of an area whose job is no longer running: if the restored entry made it
+    into place, the replaced one goes to the trash (as after a successful restore); if the live
+    place is empty (killed between the two renames), the replaced one is renamed back. Either
+    way every entry is in its place or in the trash. Returns what was done, for the job log."""
+    from tui_backup.catalog import jobs as job_rows
+    from tui_backup.service import trash
+    from tui_backup.service.tree_swap import (
+        SAFETY_PREFIX,
+        drop_record,
+        read_record,
+        remove_empty_dirs,
+    )
+
+    job_rows.reap_dead_jobs(svc.catalog)
+    src = svc.config.source
+    parents = dict.fromkeys(p.parent for p in (*src.files, *src.config_files))
+    done: list[str] = []
+    for parent in parents:
+        try:
+            areas = [a for a in parent.iterdir() if a.name.startswith(SAFETY_PREFIX)]
+        except OSError:
+            continue
+        for area in areas:
+            job_id = area.name[len(SAFETY_PREFIX) :]
+            if not job_id.isdigit() or not area.is_dir() or area.is_symlink():
+                continue
+            with contextlib.suppress(TuiBackupError):
+                if job_rows.get_job(svc.catalog, int(job_id)).status == job_rows.RUNNING:
+                    continue  # a restore still at work (or one on another host)
+            for rel, live in read_record(area):
+                copy = area / rel
+                if not os.path.lexists(copy):
+                    continue
+                if os.path.lexists(live):
+                    item = trash.put(svc, copy, kind=KIND, reason=f"replaced by restore job {job_id} (interrupted)",
+                                     job_id=int(job_id), original=live, details={"restore_job": int(job_id)})
+                    done.append(f"the replaced {live} is trash item {item.id} ({restore_command(item.id)})")
+                else:
+                    os.makedirs(live.parent, exist_ok=True)
+                    os.rename(copy, live)
+                    done.append(f"put {live} back: restore job {job_id} was killed before replacing it")
+            drop_record(area)
+            remove_empty_dirs(area)
+    return done
+
+
+__all__ = ["KIND", "Handoff", "recover_safety_areas", "restore_command", "trash_replaced"]

@@ -521,12 +521,24 @@ def _adopt_orphans(svc: ProfileService, known: set[str]) -> None:
             continue  # not ours, or unreadable: leave it alone
 
 
+def _held_by_trash(svc: ProfileService) -> set[str]:
+    """Ids of the snapshots whose directory is in the trash (moved there, row not yet dropped)."""
+    from tui_backup.catalog import trash as trash_rows
+
+    held: set[str] = set()
+    for item in trash_rows.items_in_state(svc.catalog, trash_rows.TRASHED, trash_rows.MOVING, kind="snapshot"):
+        if os.path.isdir(item.stored):
+            held.add(str(item.details.get("snapshot")))
+    return held
+
+
 def list_snapshots(svc: ProfileService) -> list[SnapshotRecord]:
     """Newest first; cleans stale temporaries and never lists a half-written snapshot.
 
     Reconciles with the disk when the snapshots volume is online: a complete directory
-    missing from the catalog is adopted, a row whose directory is gone is marked
-    verify_status = "missing" (listed, so the user sees it, never a crash).
+    missing from the catalog is adopted, a row whose directory is in the trash is dropped
+    (a delete killed before it dropped the row), any other row whose directory is gone is
+    marked verify_status = "missing" (listed, so the user sees it, never a crash).
     """
     snapdir = svc.paths.snapshots_dir
     volume = next(v for v in svc.volumes() if v.name == "snapshots")
@@ -535,7 +547,13 @@ def list_snapshots(svc: ProfileService) -> list[SnapshotRecord]:
         remove_stale_temporaries(snapdir)
         rows = snapshot_rows.list_snapshots(svc.catalog)
         _adopt_orphans(svc, {r.id for r in rows})
+        held: set[str] | None = None
         for rec in rows:
+            if Path(rec.path).parent == snapdir and not artifact_path(rec).is_file():
+                held = _held_by_trash(svc) if held is None else held
+                if rec.id in held:  # a delete/prune killed between its move and dropping the row
+                    snapshot_rows.delete_snapshot_row(svc.catalog, rec.id)
+                    continue
             if Path(rec.path).parent == snapdir and not artifact_path(rec).is_file() and rec.verify_status != VERIFY_MISSING:
                 snapshot_rows.set_verification(
                     svc.catalog, rec.id, utc_now(), VERIFY_MISSING, f"{artifact_path(rec)} is gone"
@@ -547,6 +565,11 @@ def _verify(svc: ProfileService, rec: SnapshotRecord, progress: ProgressCallback
     artifact = artifact_path(rec)
     if not artifact.is_file():
         return VerifyResult(rec.id, False, False, None, f"the stored file {artifact} is missing")
+    from tui_backup.service.snapshot_meta import metadata_disagreement
+
+    lie = metadata_disagreement(rec)
+    if lie is not None:
+        return VerifyResult(rec.id, False, False, None, lie)
     engine = engine_for_snapshot(svc, rec)
     raw = _scratch_path(svc, f"{rec.id}.verify", engine.artifact_suffix)
 
@@ -604,7 +627,8 @@ def _remove_snapshot(
     svc: ProfileService, rec: SnapshotRecord, reason: str = "snapshot delete", job_id: int | None = None
 ) -> None:
     """Move the directory to the trash (layer 1: one rename, restorable until it expires),
-    then drop the row; a kill in between leaves a row marked missing, never a lost snapshot."""
+    then drop the row; after a kill in between, `list_snapshots` drops the row (the snapshot
+    is in the trash: never lost, never listed twice)."""
     from tui_backup.service import trash
 
     directory = Path(rec.path)

@@ -64,6 +64,7 @@ def _worse(a: str, b: str) -> str:
 
 def profile_status(svc: ProfileService) -> StatusReport:
     from tui_backup.catalog import jobs as job_rows
+    from tui_backup.config._load import EXPOSED_CONFIG
     from tui_backup.service.health import policy_statuses
 
     cfg = svc.config
@@ -89,6 +90,11 @@ def profile_status(svc: ProfileService) -> StatusReport:
     corrupt = [s.id for s in snaps[1:] if s.verify_status == "corrupt"]
     if corrupt:
         problems.append(f"{len(corrupt)} older snapshot(s) failed verification: {', '.join(corrupt[:3])}")
+        if health == HEALTH_OK:
+            health = HEALTH_WARN
+    exposed = [w for w in cfg.warnings if EXPOSED_CONFIG in w]  # a secret others can read: say so everywhere
+    if exposed:
+        problems += exposed
         if health == HEALTH_OK:
             health = HEALTH_WARN
     chain = _journal_chain_problem(svc)  # layer 2: a broken chain means tampering (or damage)

@@ -178,6 +178,11 @@ def put(
     src = _absolute(path)
     if not os.path.lexists(src):
         raise NotFoundError(f"{src} does not exist", "check the path")
+    try:  # the catalog and the journal hold paths as UTF-8 text: refuse before anything moves
+        str(src).encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(f"{ascii(str(src))} is not a UTF-8 path: the trash cannot record it",
+                         "rename it to a UTF-8 name first, or delete it with rm") from None
     trash_dir = (_absolute(root) / TRASH_DIR_NAME) if root is not None else trash_dir_for(svc, src)
     _refuse_unsafe(svc, src, trash_dir)
     make_private_dir(trash_dir)
@@ -363,6 +368,8 @@ def _purge_one(svc: ProfileService, item: TrashItem) -> TrashItem:
     done = _settle(svc, item, PURGED, {**item.details, "purged_at": clock.to_catalog(clock.now())})
     if doomed is not None:
         _remove(doomed)
+        with contextlib.suppress(OSError):
+            remove_stale_temporaries(holder.parent)  # what an earlier purge killed mid-delete left here
     return _journaled(svc, "trash.purge", done)
 
 
@@ -431,7 +438,9 @@ def reconcile(svc: ProfileService) -> list[TrashItem]:
     """Settle rows left "moving" by a process that died, and mark purged the trashed rows
     whose item is gone. Returns the rows changed."""
     changed: list[TrashItem] = []
-    trash_dirs: set[Path] = set()
+    # The profile's own trash dirs always: a purge killed while deleting the last item
+    # there leaves its renamed holder behind with no row pointing at that dir.
+    trash_dirs: set[Path] = {svc.paths.state_dir / TRASH_DIR_NAME, svc.paths.snapshots_dir / TRASH_DIR_NAME}
     for item in rows.items_in_state(svc.catalog, MOVING):
         if trash_points.is_destination_item(item):
             continue  # settled from the destination (below)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import shutil
 import stat
@@ -23,6 +24,9 @@ from pathlib import Path
 from tui_backup.fsutil import fsync_dir, make_private_dir
 
 SAFETY_PREFIX = ".tui-backup-safety-"
+# In each safety area: one JSON line per unit ({"rel", "live"}) written before its renames, so
+# the next run can finish what a SIGKILLed restore left there (safety_trash.recover_safety_areas).
+UNITS_RECORD = ".units.jsonl"
 STAGING_PREFIX = ".tui-backup-staging-"
 HASH_CHUNK = 1 << 20
 
@@ -93,6 +97,7 @@ class TreeSwap:
                 make_private_dir(area)
                 self.safety_areas.append(area)
             _makedirs(step.safety.parent, step.created)
+            _record_unit(area, unit)
             os.rename(unit.live, step.safety)
             step.moved_out = True
         if os.path.lexists(staged):
@@ -123,9 +128,38 @@ class TreeSwap:
             except OSError as exc:
                 first = first or exc
         for area in self.safety_areas:
+            if first is None:  # else the record lets the next run finish what is left
+                drop_record(area)
             _remove_empty_dirs(area)
         if first is not None:
             raise first
+
+
+def _record_unit(area: Path, unit: Unit) -> None:
+    fd = os.open(area / UNITS_RECORD, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as f:
+        f.write(json.dumps({"rel": unit.rel, "live": str(unit.live)}) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def read_record(area: Path) -> list[tuple[str, Path]]:
+    """(rel, live path) of every unit a restore started to swap through `area`."""
+    try:
+        lines = (area / UNITS_RECORD).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    out: list[tuple[str, Path]] = []
+    for line in lines:
+        with contextlib.suppress(ValueError, KeyError, TypeError):  # a torn last line: its rename never ran
+            entry = json.loads(line)
+            out.append((str(entry["rel"]), Path(entry["live"])))
+    return out
+
+
+def drop_record(area: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        (area / UNITS_RECORD).unlink()
 
 
 def remove_empty_dirs(top: Path) -> None:

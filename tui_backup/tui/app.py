@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, cast
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -22,16 +23,23 @@ from tui_backup.service.profile import ProfileService
 from tui_backup.tui.commands import PaneCommands
 from tui_backup.tui.formatting import Clock, utc_clock
 from tui_backup.tui.messages import DataChanged, OperationFailed, StatusLoaded
+from tui_backup.tui.panes import PANE_SPECS, PendingPane, build_pane
 from tui_backup.tui.preferences import remember_theme, remembered_theme
 from tui_backup.tui.themes import APP_VARIABLES, choose_theme, load_themes
-from tui_backup.tui.widgets import Dashboard, JobsPane, ProfileHeader, SnapshotsPane
-from tui_backup.tui.widgets.journal import JournalPane
-from tui_backup.tui.widgets.policies import PoliciesPane
-from tui_backup.tui.widgets.trash import TrashPane
+from tui_backup.tui.widgets.dashboard import Dashboard
+from tui_backup.tui.widgets.header import ProfileHeader
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+    from textual.widget import Widget
+
+    from tui_backup.tui.widgets.jobs import JobsPane
 
 STATUS_REFRESH_S = 30.0
 TOAST_DELAY_S = 0.15
 RECENT_JOBS = 100
+# After the first paint, the hidden panes are mounted one per this interval (keys stay live).
+BACKGROUND_MOUNT_S = 0.05
 
 PANES: tuple[tuple[str, str], ...] = (
     ("dashboard", "Dashboard"),
@@ -41,6 +49,11 @@ PANES: tuple[tuple[str, str], ...] = (
     ("trash", "Trash"),
     ("journal", "Journal"),
 )
+
+
+class _TablePane(Protocol):
+    def reload(self) -> None: ...
+    def focus_table(self) -> None: ...
 
 
 class BackupApp(App[None]):
@@ -55,17 +68,22 @@ class BackupApp(App[None]):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     # The profile to open next (the picker sets it, then exits; run_app loops).
     switch_to: Path | None = None
+    # Hidden panes mounted after the first paint (tui/panes.py)? None: in a real terminal
+    # yes; headless (tests) no, so Pilot code finds every pane at once.
+    LAZY_PANES: bool | None = None
 
     # The palette lists the current pane's actions, titled with its selection (tui/commands.py).
     COMMANDS = {PaneCommands}
 
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
-        Binding("f5,ctrl+r", "refresh_status", "Refresh", key_display="F5", id="app.refresh"),
+        # At 80 columns the footer fits q, ?, R and the pane's main keys; the rest are in the
+        # palette (ctrl+p) and the help screen (?) anyway (tests/tui_sizes).
+        Binding("f5,ctrl+r", "refresh_status", "Refresh", key_display="F5", show=False, id="app.refresh"),
         Binding("R", "restore_wizard", "Restore…", id="app.restore_wizard"),
         Binding("ctrl+t", "change_theme", "Theme…", show=False, id="app.theme"),
-        Binding("P", "switch_profile", "Profiles…", id="app.switch_profile"),
-        Binding("question_mark", "help", "Keys", show=False, id="app.help"),
+        Binding("P", "switch_profile", "Profiles…", show=False, id="app.switch_profile"),
+        Binding("question_mark", "help", "Keys", id="app.help"),
         # As Textual's own (the footer shows "^p palette"), with an id so it can be remapped.
         Binding("ctrl+p", "command_palette", "palette", show=False, priority=True, id="app.command_palette",
                 tooltip="Open the command palette"),
@@ -87,6 +105,7 @@ class BackupApp(App[None]):
         self.clock = clock
         self._theme_dirs = theme_dirs
         self.theme_problems: list[str] = []
+        self._pending: list[str] = []  # hidden panes not mounted yet, in tab order
 
     def notify(
         self,
@@ -114,20 +133,16 @@ class BackupApp(App[None]):
     def compose(self) -> ComposeResult:
         cfg = self.service.config
         yield ProfileHeader(cfg.name, cfg.profile.description)
+        lazy = not self.is_headless if self.LAZY_PANES is None else self.LAZY_PANES
         with TabbedContent(initial="dashboard", id="panes"):
-            with TabPane("1 Dashboard", id="dashboard"):
-                yield Dashboard(self.service, clock=self.clock, id="dashboard-view")
-            with TabPane("2 Snapshots", id="snapshots"):
-                yield SnapshotsPane(self.service, clock=self.clock, id="snapshots-view")
-            with TabPane("3 Policies", id="policies"):
-                # The policies, and (d) the destinations they back up to.
-                yield PoliciesPane(self.service, clock=self.clock, id="policies-view")
-            with TabPane("4 Jobs", id="jobs"):
-                yield JobsPane(self.service, clock=self.clock, id="jobs-view")
-            with TabPane("5 Trash", id="trash"):
-                yield TrashPane(self.service, clock=self.clock, id="trash-view")
-            with TabPane("6 Journal", id="journal"):
-                yield JournalPane(self.service, clock=self.clock, id="journal-view")
+            for n, (pane, title) in enumerate(PANES, start=1):
+                with TabPane(f"{n} {title}", id=pane):
+                    spec = PANE_SPECS[pane]
+                    if lazy and pane != "dashboard":
+                        self._pending.append(pane)
+                        yield PendingPane(spec)
+                    else:
+                        yield build_pane(spec, self.service, self.clock)
         yield Footer(compact=True)
 
     def on_load(self) -> None:
@@ -137,7 +152,15 @@ class BackupApp(App[None]):
 
     def on_mount(self) -> None:
         self._apply_keymap()
-        self.refresh_status()
+        if self._pending:  # a real terminal: the first paint before the status worker's work
+            self.call_after_refresh(self.refresh_status)
+        else:
+            self.refresh_status()
+        self.set_interval(STATUS_REFRESH_S, self.refresh_status)
+        # The active pane's main widget has the focus (not the tab bar): its keys work at once.
+        self.call_after_refresh(self._focus_pane, "dashboard")
+        if self._pending:
+            self.call_after_refresh(self.set_timer, BACKGROUND_MOUNT_S, self._mount_next_pending)
         # What start-up built (modules, styles, widgets) lives as long as the app: out of the
         # garbage collector's sight, its full collections stop pausing keys for tens of ms.
         # Not under tests (headless): one process runs many apps.
@@ -146,7 +169,6 @@ class BackupApp(App[None]):
 
     def on_unmount(self) -> None:
         gc.unfreeze()  # the next app of this process (a profile switch) starts clean
-        self.set_interval(STATUS_REFRESH_S, self.refresh_status)
 
     # ---- themes ----
 
@@ -201,10 +223,10 @@ class BackupApp(App[None]):
 
     def action_refresh_status(self) -> None:
         self.refresh_status()
-        self.query_one(SnapshotsPane).reload()
-        self.query_one(PoliciesPane).reload()
-        self.query_one(TrashPane).reload()
-        self.query_one(JournalPane).reload()
+        for pane in ("snapshots", "policies", "trash", "journal"):
+            widget = self._pane(pane)
+            if widget is not None:  # (one not mounted yet loads when it is)
+                cast(_TablePane, widget).reload()
 
     def refresh_status(self) -> None:
         self._load_status()
@@ -224,7 +246,9 @@ class BackupApp(App[None]):
     def on_status_loaded(self, message: StatusLoaded) -> None:
         self.query_one(ProfileHeader).show_status(message.report)
         self.query_one(Dashboard).show_status(message.report, self.clock())
-        self.query_one(JobsPane).poll_catalog()  # a fresh read: the report's list may be older than the pane's
+        jobs = self._pane("jobs")
+        if jobs is not None:  # a fresh read: the report's list may be older than the pane's
+            cast("JobsPane", jobs).poll_catalog()
 
     @on(DataChanged)
     def _data_changed(self) -> None:
@@ -269,25 +293,63 @@ class BackupApp(App[None]):
         self._focus_pane(pane)
 
     @on(TabbedContent.TabActivated)
-    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        # Other panes' actions add trash items and journal entries: show the current state.
-        if event.pane.id == "trash":
-            self.query_one(TrashPane).reload()
-        elif event.pane.id == "journal":
-            self.query_one(JournalPane).reload()
-        if event.pane.id is not None and not self.query_one(TabbedContent).query("Tabs:focus"):
-            self._focus_pane(event.pane.id)
+    async def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        pane = event.pane.id
+        if pane is None:
+            return
+        if not await self._mount_pane(pane):  # (a pane mounted now loads itself)
+            self._refresh_shown(pane)
+        if not self.query_one(TabbedContent).query("Tabs:focus"):
+            self._focus_pane(pane)
+
+    def _refresh_shown(self, pane: str) -> None:
+        """A pane shown again catches up: hidden, it did no periodic work; other panes'
+        actions add trash items and journal entries."""
+        widget = self._pane(pane)
+        if pane in ("trash", "journal") and widget is not None:
+            cast(_TablePane, widget).reload()
+        elif pane == "dashboard":
+            self.query_one(Dashboard).refresh_data()
+        elif pane == "jobs" and widget is not None:
+            cast("JobsPane", widget).poll_catalog()
+            cast("JobsPane", widget).poll_selected()
 
     def _focus_pane(self, pane: str) -> None:
-        if pane == "snapshots":
-            self.query_one(SnapshotsPane).focus_table()
-        elif pane == "policies":
-            self.query_one(PoliciesPane).focus_table()
-        elif pane == "jobs":
-            self.query_one(JobsPane).focus_table()
-        elif pane == "trash":
-            self.query_one(TrashPane).focus_table()
-        elif pane == "journal":
-            self.query_one(JournalPane).focus_table()
-        elif pane == "dashboard":
-            self.query_one(Dashboard).focus()
+        widget = self._pane(pane)
+        if widget is None:
+            return  # not mounted yet: focused once it is (_tab_activated)
+        if pane == "dashboard":
+            widget.focus()
+        else:
+            cast(_TablePane, widget).focus_table()
+
+    # ---- hidden panes, mounted after the first paint (tui/panes.py) ----
+
+    def _pane(self, pane: str) -> Widget | None:
+        """The pane widget of tab `pane`, or None while it is not mounted."""
+        base = self._base_screen()
+        found = base.query(f"#{PANE_SPECS[pane].widget_id}") if base is not None else None
+        return found.first() if found else None
+
+    def _base_screen(self) -> Screen[object] | None:
+        """The screen holding the panes (App.query sees only the top one: a modal)."""
+        return self.screen_stack[0] if self.screen_stack else None
+
+    async def _mount_pane(self, pane: str) -> bool:
+        """Mount tab `pane`'s widget in place of its stand-in; False if it already was."""
+        base = self._base_screen()
+        if pane not in self._pending or base is None:
+            return False
+        self._pending.remove(pane)
+        tab = base.query_one(f"TabPane#{pane}", TabPane)
+        await tab.mount(build_pane(PANE_SPECS[pane], self.service, self.clock))
+        await tab.query(PendingPane).remove()
+        return True
+
+    async def _mount_next_pending(self) -> None:
+        if self._pending:
+            await self._mount_pane(self._pending[0])
+        if self._pending:
+            self.set_timer(BACKGROUND_MOUNT_S, self._mount_next_pending)
+        elif not self.is_headless:
+            gc.freeze()  # the panes just built live as long as the app too (see on_mount)

@@ -23,6 +23,7 @@ Which theme the app starts with (`choose_theme`), first match wins:
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -58,6 +59,9 @@ _KNOWN_FIELDS = {"name", "variables", *_COLOR_FIELDS, *_BOOL_FIELDS, *_FLOAT_FIE
 # Non-colour values Textual variables accept (e.g. input-cursor-text-style = "reverse").
 _STYLE_WORDS = {"none", "not", "bold", "b", "dim", "d", "italic", "i", "underline", "u",
                 "reverse", "r", "strike", "s", "blink", "underline2", "overline"}
+
+
+THEME_NAME_RE = re.compile(r"^[\w][\w .-]{0,63}$")
 
 
 def builtin_themes_dir() -> Path:
@@ -120,6 +124,9 @@ def parse_theme(data: dict[str, object], default_name: str) -> Theme:
     name = data.get("name", default_name)
     if not isinstance(name, str) or not name.strip():
         raise ThemeFileError("name must be a non-empty string")
+    if not THEME_NAME_RE.match(name.strip()):
+        # Names are shown in pickers that read markup ("[bold]", "[@click=...]"): plain words only.
+        raise ThemeFileError(f"name {name!r} may hold only letters, digits, spaces and - _ .")
     if "primary" not in data:
         raise ThemeFileError("missing required field 'primary'")
     colors = {f: _check_color(f, data[f]) for f in _COLOR_FIELDS if f in data}

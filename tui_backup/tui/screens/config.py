@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import RenderableType
+from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -105,7 +106,7 @@ class ConfigScreen(ReportScreen["list[ConfigValue]"]):
         keep = selected_key(table)
         table.clear()
         for v in data:
-            table.add_row(v.key, "" if v.is_set else "default", shown_text(v.text), key=v.key)
+            table.add_row(v.key, "" if v.is_set else "default", escape(shown_text(v.text)), key=v.key)  # a value may hold "[...]"
         if keep is not None and keep in {v.key for v in data}:
             table.move_cursor(row=table.get_row_index(keep))
 

@@ -10,6 +10,7 @@ import os
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -81,7 +82,7 @@ class FileHistoryScreen(ModalScreen["VersionHolder | None"]):
                 key = f"{vi}:{hi}"
                 self.holders[key] = h
                 cells = first if hi == 0 else ("", "", "", "")
-                table.add_row(*cells, holder_text(h), key=key)
+                table.add_row(*cells, escape(holder_text(h)), key=key)  # escape(): paths may hold "[...]"
         if table.row_count:
             table.move_cursor(row=table.row_count - 1)  # the newest version
         table.focus()

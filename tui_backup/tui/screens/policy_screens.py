@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 from typing import TYPE_CHECKING
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -42,7 +43,7 @@ class DecisionTable(FixedColumnTable):
         for d in plan.decisions:
             at = d.time if isinstance(d.time, str) else tool_clock.to_catalog(d.time)
             why = ", ".join(d.reasons) or ("no rule keeps it" if not d.keep else "")
-            self.add_row(short_time(at, now), d.id, "keep" if d.keep else "✖ remove", why, key=d.id)
+            self.add_row(short_time(at, now), escape(d.id), "keep" if d.keep else "✖ remove", escape(why), key=d.id)
 
 
 def _removals(plan: PrunePlan) -> int:

@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Label, Static
 
+from tui_backup import clock
 from tui_backup.errors import TuiBackupError
 from tui_backup.service.profiles import (
     HEALTH_ERROR,
@@ -26,7 +27,7 @@ from tui_backup.service.profiles import (
     profile_entries,
     profile_health,
 )
-from tui_backup.tui.formatting import display_path, health_label
+from tui_backup.tui.formatting import age, display_path, health_label
 from tui_backup.tui.screens._dialog import dialog_css
 
 if TYPE_CHECKING:
@@ -47,6 +48,13 @@ def health_text(health: ProfileHealth | None) -> str:
     if health.health == HEALTH_ERROR:
         return "✖ cannot open"
     return health_label(health.health)
+
+
+def last_backup_text(health: ProfileHealth) -> str:
+    """As `tui-backup profiles`: the newest backup's age, or "never"."""
+    if health.health == HEALTH_ERROR:
+        return ""
+    return age(health.last_backup_at, clock.now()) if health.last_backup_at else "never"
 
 
 def tilde(text: str) -> str:
@@ -99,10 +107,11 @@ class ProfilePicker(ModalScreen[Path | None]):
         table.add_column(" ", key="current", width=1)
         table.add_column("Profile", key="name")
         table.add_column("Health", key="health", width=14)
+        table.add_column("Last backup", key="last_backup", width=12)
         table.add_column("Details", key="summary")
         for entry in self.entries:
             mark = "●" if entry.config == self.current else " "
-            table.add_row(mark, escape(entry.name), CHECKING, "", key=str(entry.config))
+            table.add_row(mark, escape(entry.name), CHECKING, "", "", key=str(entry.config))
         if not self.entries:
             self.query_one("#detail", Static).update("No profile yet: press n to create one.")
         else:
@@ -124,6 +133,7 @@ class ProfilePicker(ModalScreen[Path | None]):
         table = self.query_one("#profiles", DataTable)
         key = str(health.config)
         table.update_cell(key, "health", health_text(health))
+        table.update_cell(key, "last_backup", last_backup_text(health))
         table.update_cell(key, "summary", escape(_cut(tilde(health.summary), SUMMARY_WIDTH)), update_width=True)
         self._show_detail()
 
@@ -141,6 +151,8 @@ class ProfilePicker(ModalScreen[Path | None]):
         lines = [f"{entry.name}: {display_path(entry.config)}"]
         if health is not None and health.summary:
             lines.append(f"{health_text(health)} — {tilde(health.summary)}")
+        if health is not None and health.health != HEALTH_ERROR:
+            lines.append(f"last backup: {last_backup_text(health)}")
         if entry.config == self.current:
             lines.append("● open now")
         self.query_one("#detail", Static).update("\n".join(lines))
@@ -194,11 +206,17 @@ class ProfilePicker(ModalScreen[Path | None]):
 
 def open_profile_picker(app: BackupApp) -> None:
     """Show the picker over the app; choosing another profile ends this app with
-    `app.switch_to` set, and the launcher (tui/__init__.py) opens the next one."""
+    `app.switch_to` set, and the launcher (tui/__init__.py) opens the next one. Jobs this
+    app started still running: asked first, as when quitting (screens/quit.py)."""
+    from tui_backup.tui.screens.quit import leave_app
 
     def chosen(config: Path | None) -> None:
-        if config is not None:
+        if config is None:
+            return
+
+        def switch() -> None:
             app.switch_to = config
-            app.exit()
+
+        leave_app(app, app.service, leaving=f"switching to profile {config.stem}", before_exit=switch)
 
     app.push_screen(ProfilePicker(app.service.config.file), chosen)

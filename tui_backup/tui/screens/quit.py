@@ -10,7 +10,7 @@ SIGTERM → SIGKILL), so a cancelled backup leaves no restore point that looks c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from textual.app import ComposeResult
@@ -55,15 +55,17 @@ class QuitScreen(ModalScreen[QuitChoice]):
         Binding("escape,s", "choose('stay')", "Stay", id="quit.stay"),
     ]
 
-    def __init__(self, jobs: Sequence[JobRecord], detached: set[int]) -> None:
+    def __init__(self, jobs: Sequence[JobRecord], detached: set[int], *, leaving: str = "") -> None:
         super().__init__()
         self.jobs = list(jobs)
         self.detached = detached
+        self.leaving = leaving  # what ends this app, when not `q`: "switching to profile x"
 
     def compose(self) -> ComposeResult:
         n = len(self.jobs)
         with Vertical(id="dialog"):
-            yield Label(f"{n} job{'s' if n != 1 else ''} of this session still running", id="title")
+            title = f"{n} job{'s' if n != 1 else ''} of this session still running"
+            yield Label(f"{title} — {self.leaving}" if self.leaving else title, id="title", markup=False)
             with VerticalScroll(id="jobs"):
                 yield Static("\n".join(job_line(j, detached=j.id in self.detached) for j in self.jobs), markup=False)
             yield Static("Leave running: they go on, shown by `tui-backup jobs` and next sessions.\n"
@@ -87,41 +89,57 @@ class QuitScreen(ModalScreen[QuitChoice]):
 
 def quit_app(app: App[Any], service: ProfileService) -> None:
     """`q`: quit at once when no job of this session runs; else ask (QuitScreen)."""
+    leave_app(app, service)
+
+
+def leave_app(app: App[Any], service: ProfileService, *, leaving: str = "",
+              before_exit: Callable[[], object] | None = None) -> None:
+    """End the app (`q`, a profile switch): at once when no job of this session runs; else
+    ask — cancel them / leave them running / stay. `before_exit` runs (UI thread) right
+    before the app exits, never when the user stays: e.g. setting the profile to open next.
+    """
     from tui_backup.tui.detached import background_jobs
 
     if isinstance(app.screen, QuitScreen):
         return  # already asking
+
+    def exit_app(message: str | None = None) -> None:
+        if before_exit is not None:
+            before_exit()
+        app.exit(message=message)
+
     bg = background_jobs(app, service)
     jobs = bg.running_jobs()
     if not jobs:
-        app.exit()
+        exit_app()
         return
     detached = {j.id for j in jobs if bg.is_detached(j)}
 
     def chosen(choice: QuitChoice | None) -> None:
         if choice == "cancel":
-            _cancel_then_exit(app, bg, jobs, f"{len(jobs)} job(s) cancelled.")
+            _cancel_then_exit(app, bg, jobs, f"{len(jobs)} job(s) cancelled.", exit_app)
         elif choice == "leave":
             inside = [j for j in jobs if j.id not in detached]
             left = f"{len(detached)} job(s) left running in the background: see `tui-backup jobs list`."
             if inside:  # they cannot outlive the app: cancelled cleanly rather than cut off
-                _cancel_then_exit(app, bg, inside, left)
+                _cancel_then_exit(app, bg, inside, left, exit_app)
             else:
-                app.exit(message=left)
+                exit_app(left)
 
-    app.push_screen(QuitScreen(jobs, detached), chosen)
+    app.push_screen(QuitScreen(jobs, detached, leaving=leaving), chosen)
 
 
-def _cancel_then_exit(app: App[Any], bg: BackgroundJobs, jobs: Sequence[JobRecord], message: str) -> None:
-    app.notify(f"Cancelling {len(jobs)} job(s)…", title="Quitting", markup=False)
+def _cancel_then_exit(app: App[Any], bg: BackgroundJobs, jobs: Sequence[JobRecord], message: str,
+                      exit_app: Callable[[str | None], None]) -> None:
+    app.notify(f"Cancelling {len(jobs)} job(s)…", title="Leaving", markup=False)
 
     def work() -> None:
         rows = bg.cancel(jobs, timeout=CANCEL_TIMEOUT_S)
         still = [r for r in rows if r.status == "running"]
         text = message if not still else f"{message} Still running: {', '.join(f'#{r.id}' for r in still)}."
-        app.call_from_thread(app.exit, None, 0, text)
+        app.call_from_thread(exit_app, text)
 
     app.run_worker(work, thread=True, group="quit", exit_on_error=False)
 
 
-__all__ = ["QuitScreen", "job_line", "quit_app"]
+__all__ = ["QuitScreen", "job_line", "leave_app", "quit_app"]

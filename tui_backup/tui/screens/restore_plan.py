@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Group, RenderableType
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 from textual.binding import Binding
@@ -43,7 +44,7 @@ def render_plan(plan: RestorePlan) -> RenderableType:
     table.add_column("after", justify="right")
     table.add_column("change", justify="right")
     for change in plan.tables:
-        table.add_row(change.table, _count(change.rows_before), _count(change.rows_after),
+        table.add_row(escape(change.table), _count(change.rows_before), _count(change.rows_after),
                       _change(change.rows_before, change.rows_after))
     parts: list[RenderableType] = [head, Text(""), table]
     extra = Text()

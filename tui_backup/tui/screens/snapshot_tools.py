@@ -44,7 +44,8 @@ def render_db_changes(changes: DbChanges) -> RenderableType:
         table = Table("table", "status", "+ inserted", "~ updated", "- deleted", "rows before", "rows after",
                       box=None, header_style="bold", pad_edge=False)
         for t in changes.tables:
-            table.add_row(t.table, t.status, f"{t.inserted:,}", f"{t.updated:,}", f"{t.deleted:,}",
+            # Text: a table's name may hold "[...]"
+            table.add_row(Text(t.table), t.status, f"{t.inserted:,}", f"{t.updated:,}", f"{t.deleted:,}",
                           _count(t.rows_before), _count(t.rows_after))
         parts.append(table)
     lines: list[str] = []
@@ -102,7 +103,8 @@ class SnapshotPruneScreen(ReportScreen["list[PruneDecision]"]):
             return Text("No snapshots.")
         table = Table("", "snapshot", "taken", "why", box=None, header_style="bold", pad_edge=False)
         for d in data:
-            table.add_row("keep" if d.keep else "✖ remove", d.snapshot.id, local_time(d.snapshot.created_at), d.reason)
+            table.add_row("keep" if d.keep else "✖ remove", d.snapshot.id, local_time(d.snapshot.created_at),
+                          Text(d.reason))
         removed = sum(1 for d in data if not d.keep)
         return Group(table, Text(f"{removed} to remove" if removed else "Nothing to prune."))
 

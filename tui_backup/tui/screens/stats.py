@@ -51,7 +51,7 @@ class StatsScreen(ReportScreen["StatsReport"]):
                 saved = human_bytes(d.saved_bytes)
                 if d.saved_bytes is not None and d.logical_bytes:
                     saved += f" ({d.saved_bytes / d.logical_bytes:.0%})"
-                table.add_row(d.name, d.type, points, short_time(d.newest_point_at, now), human_bytes(d.stored_bytes),
+                table.add_row(Text(d.name), d.type, points, short_time(d.newest_point_at, now), human_bytes(d.stored_bytes),
                               human_bytes(d.logical_bytes), saved, ", ".join(d.policies) or "—")
             parts.append(table)
             for d in data.destinations:
@@ -62,7 +62,7 @@ class StatsScreen(ReportScreen["StatsReport"]):
             runs = Table("id", "policy", "kind", "started", "status", "size", "took", box=None, header_style="bold",
                          title="recent policy runs", title_justify="left", pad_edge=False)
             for r in data.recent_runs:
-                runs.add_row(str(r.id), r.policy, r.kind, short_time(r.started_at, now), r.status,
+                runs.add_row(str(r.id), Text(r.policy), r.kind, short_time(r.started_at, now), r.status,
                              human_bytes(r.size_bytes),
                              human_duration(r.duration_s) if r.duration_s is not None else "—")
             parts.append(Text(""))
@@ -71,7 +71,8 @@ class StatsScreen(ReportScreen["StatsReport"]):
             jobs = Table("id", "kind", "target", "started", "status", "took", box=None, header_style="bold",
                          title="recent jobs", title_justify="left", pad_edge=False)
             for j in data.recent_jobs:
-                jobs.add_row(str(j.id), j.kind, display_path(j.target), short_time(j.started_at, now), j.status,
+                # Text, not str: a Rich table reads str cells as markup, and targets may be paths with "[...]".
+                jobs.add_row(str(j.id), j.kind, Text(display_path(j.target)), short_time(j.started_at, now), j.status,
                              human_duration(j.duration_s) if j.duration_s is not None else "—")
             parts.append(Text(""))
             parts.append(jobs)

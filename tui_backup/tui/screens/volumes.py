@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.console import RenderableType
+from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -68,7 +69,7 @@ class VolumesScreen(ReportScreen["list[VolumeStatus]"]):
         table.clear()
         for v in data:
             table.add_row(v.name, v.role, volume_label(str(v.state)), human_bytes(v.free_bytes),
-                          display_path(v.path), key=v.name)
+                          escape(display_path(v.path)), key=v.name)  # escape(): a path may hold "[...]"
         if keep is not None and keep in {v.name for v in data}:
             table.move_cursor(row=table.get_row_index(keep))
         self.query_one("#hints", Static).update(self.render_report(data))

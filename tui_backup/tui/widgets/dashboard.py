@@ -44,6 +44,7 @@ from tui_backup.tui.formatting import (
     utc_clock,
     volume_label,
 )
+from tui_backup.tui.panes import shown
 from tui_backup.tui.widgets.jobs import progress_figures
 
 if TYPE_CHECKING:
@@ -113,7 +114,7 @@ def _grid() -> Table:
 
 def render_summary(report: StatusReport, now: datetime) -> RenderableType:
     top = _grid()
-    top.add_row("Profile", report.profile)
+    top.add_row("Profile", Text(report.profile))
     top.add_row("Health", health_label(report.health))
     if report.snapshot_count:
         newest = Text(f"{report.snapshot_count} · newest {report.newest_snapshot_id} "
@@ -126,12 +127,13 @@ def render_summary(report: StatusReport, now: datetime) -> RenderableType:
 
 def render_sources(report: StatusReport) -> RenderableType:
     sources = _grid()
-    sources.add_row("config", display_path(report.config_file))
-    sources.add_row("database", f"{display_path(report.database)}  ({report.database_kind})")
+    # Text, not str: a Rich table reads str cells as markup, and paths may hold "[...]".
+    sources.add_row("config", Text(display_path(report.config_file)))
+    sources.add_row("database", Text(f"{display_path(report.database)}  ({report.database_kind})"))
     for p in report.files:
-        sources.add_row("files", display_path(p))
+        sources.add_row("files", Text(display_path(p)))
     for p in report.config_files:
-        sources.add_row("config", display_path(p))
+        sources.add_row("config", Text(display_path(p)))
     return sources
 
 
@@ -145,7 +147,7 @@ def render_volumes(volumes: Sequence[VolumeStatus]) -> RenderableType:
     for v in volumes:
         state = Text(volume_label(str(v.state)), style="" if v.ok else "bold")
         free = f"{human_bytes(v.free_bytes)} free" if v.free_bytes is not None else ""
-        grid.add_row(state, v.name, display_path(v.path), free)
+        grid.add_row(state, Text(v.name), Text(display_path(v.path)), free)  # Text: paths may hold "[...]"
     return grid
 
 
@@ -175,8 +177,8 @@ def render_running(running: Sequence[RunningJob]) -> RenderableType:
         p = r.progress
         done = 0.0 if p is None or p.fraction is None else min(max(p.fraction, 0.0), 1.0)
         bar = RichBar(total=100, completed=round(done * 100), width=16, pulse=p is None or p.fraction is None)
-        grid.add_row(f"{job_label(RUNNING)} #{r.job.id} {r.job.kind} {r.job.target}", bar,
-                     progress_figures(p) if p is not None else "starting…")
+        grid.add_row(Text(f"{job_label(RUNNING)} #{r.job.id} {r.job.kind} {r.job.target}"), bar,
+                     Text(progress_figures(p)) if p is not None else "starting…")  # Text: no markup
     return grid
 
 
@@ -290,7 +292,7 @@ class Dashboard(VerticalScroll):
         Binding("s", "stats", "Stats", id="dashboard.stats"),
         Binding("S", "schedule", "Schedule", id="dashboard.schedule"),
         Binding("e", "export", "Export", id="dashboard.export"),
-        Binding("C", "config", "Config", id="dashboard.config"),
+        Binding("C", "config", "Config", show=False, id="dashboard.config"),
     ]
 
     def __init__(self, service: ProfileService | None = None, *, clock: Clock = utc_clock,
@@ -325,6 +327,8 @@ class Dashboard(VerticalScroll):
     # ---- loading ----
 
     def _tick(self) -> None:
+        if not shown(self):
+            return  # hidden: no work (the app refreshes the dashboard when it is shown again)
         self._ticks += 1
         self._load_activity()
         if self._ticks % POLICY_TICKS == 0:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -122,7 +123,7 @@ class DestinationTable(FixedColumnTable):
         self.clear()
         for r in rows:
             newest = short_time(r.points[0].created_at, now) if r.points else ("?" if r.problem else "none")
-            self.add_row(r.name, r.type, r.where, r.volume, newest, key=r.name)
+            self.add_row(r.name, r.type, escape(r.where), r.volume, newest, key=r.name)  # escape(): paths may hold "[...]"
         self._reselect(keep, {r.name for r in rows})
 
     @property
@@ -150,7 +151,7 @@ class RestorePointTable(FixedColumnTable):
         self.clear()
         for p in points:
             size = human_bytes(p.size_bytes) if p.size_bytes is not None else "—"
-            self.add_row(short_time(p.created_at, now), p.id, p.type, size, p.host or "", key=p.id)
+            self.add_row(short_time(p.created_at, now), escape(p.id), escape(p.type), size, escape(p.host or ""), key=p.id)
         self._reselect(keep, {p.id for p in points})
 
     @property
@@ -203,8 +204,8 @@ class DestinationsPane(OperationPane[DestinationRow]):
         Binding("b", "backup", "Backup", id="backup.run"),
         Binding("r", "restore", "Restore", id="backup.restore"),
         Binding("k", "check", "Check", id="destination.check"),
-        Binding("i", "init", "Init", id="destination.init"),
-        Binding("x,delete", "remove_point", "Remove point", id="backup.remove"),
+        Binding("i", "init", "Init", show=False, id="destination.init"),
+        Binding("x,delete", "remove_point", "Remove point", show=False, id="backup.remove"),
     ]
 
     OP_GROUP = OP_GROUP
@@ -276,7 +277,9 @@ class DestinationsPane(OperationPane[DestinationRow]):
                     problem = exc.message
             else:
                 problem = f"volume {state}"
-            rows.append(DestinationRow(d.name, d.type, d.describe(), state, points, problem))
+            # "local copies in ~/drive": paths under the home dir as ~ (as everywhere in the app)
+            where = " ".join(display_path(word) for word in d.describe().split(" "))
+            rows.append(DestinationRow(d.name, d.type, where, state, points, problem))
         self.post_message(DestinationsLoaded(rows))
 
     def _run_job(self, action: str, call: Callable[[list[Subscriber]], Finished]) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import ClassVar
 
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -42,7 +43,9 @@ from tui_backup.tui.formatting import (
     utc_clock,
 )
 from tui_backup.tui.messages import OperationFailed
+from tui_backup.tui.panes import shown
 from tui_backup.tui.screens import ConfirmScreen
+from tui_backup.tui.widgets.job_lines import JobBar, LineLabel
 from tui_backup.tui.widgets.jobs_log import JobLogScreen
 from tui_backup.tui.widgets.log_tail import LogTailView
 
@@ -52,7 +55,10 @@ RECENT_JOBS = 100
 # Lines the tail keeps: more than any terminal shows (it does not scroll: the full log is
 # one key away); reading them when a job is selected is then a small read.
 LOG_LINES = 150
-TAIL_WINDOW = 64 * 1024
+# Bytes read from the end of a log when a job is selected, or when it grew by more than this
+# since the last poll (a stream of 5,000 lines/s adds ~60 KB per poll): 150 lines of ~100
+# bytes. Decoding and splitting more on the UI thread only delays the next key.
+TAIL_WINDOW = 16 * 1024
 RUNNING = "running"
 SEVERITY: dict[str, SeverityLevel] = {"failed": "error", "cancelled": "warning", "succeeded-with-warnings": "warning"}
 
@@ -116,8 +122,9 @@ class JobsTable(DataTable[str]):
     def _cells(job: JobRecord, now: datetime) -> tuple[str, ...]:
         took = "…" if job.status == RUNNING else "—" if job.duration_s is None else human_duration(job.duration_s)
         result = job.error or job.summary or job.target
+        # escape(): DataTable reads str cells as markup; messages and targets hold paths ("[...]").
         return (str(job.id), short_time(job.started_at, now), job.kind, job_short_label(job.status), took,
-                result or "")
+                escape(result or ""))
 
     @property
     def selected_id(self) -> int | None:
@@ -261,18 +268,23 @@ class JobsPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield JobsTable(id="jobs-table", on_cursor=self._select)
-        yield Label("No jobs yet.", id="job-title", markup=False)
+        # One-line widgets drawn straight to a Strip (job_lines.py): a key press repaints them all.
+        yield LineLabel("No jobs yet.", id="job-title", markup=False)
         with Horizontal(id="job-progress"):
-            yield ProgressBar(total=100, show_eta=False, show_percentage=False, id="job-bar")
-            yield Label("", id="job-figures", markup=False)
-        yield Label("", id="job-current", markup=False)
+            yield JobBar(total=100, show_eta=False, show_percentage=False, id="job-bar")
+            yield LineLabel("", id="job-figures", markup=False)
+        yield LineLabel("", id="job-current", markup=False)
         # Not focusable: keys stay with the table (l opens the full, scrollable log).
         yield LogTailView(max_lines=LOG_LINES, id="job-log")
 
     def on_mount(self) -> None:
-        self.set_interval(CATALOG_POLL_S, self.poll_catalog)
-        self.set_interval(TAIL_POLL_S, self.poll_selected)
+        self.set_interval(CATALOG_POLL_S, self._while_shown(self.poll_catalog))
+        self.set_interval(TAIL_POLL_S, self._while_shown(self.poll_selected))
         self.poll_catalog()
+
+    def _while_shown(self, poll: Callable[[], None]) -> Callable[[], None]:
+        """Periodic work only while the pane is shown (the app polls it when shown again)."""
+        return lambda: poll() if shown(self) else None
 
     # ---- public ----
 
@@ -347,7 +359,9 @@ class JobsPane(Vertical):
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
         value = event.row_key.value
-        self._select(int(value) if value is not None else None)
+        job_id = int(value) if value is not None else None
+        if job_id != self._shown:  # the table's cursor watcher has shown it already (same key)
+            self._select(job_id)
 
     @on(DataTable.RowSelected)
     def _row_selected(self, event: DataTable.RowSelected) -> None:
@@ -412,7 +426,7 @@ class JobsPane(Vertical):
     def _set_bar(self, percent: float) -> None:
         bar = self.query_one(ProgressBar)
         if bar.progress != percent:
-            bar.update(total=100, progress=percent)
+            bar.progress = percent  # (the total is 100 from the start: one reactive, not two)
 
     # ---- live events of this app's jobs ----
 

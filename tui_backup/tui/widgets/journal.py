@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import Group, RenderableType
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
@@ -149,7 +150,7 @@ class JournalTable(FixedColumnTable):
     def add_entries(self, entries: list[JournalEntry]) -> None:
         now = self.clock()
         for e in entries:
-            self.add_row(str(e.seq), short_time(e.at, now), e.action, short_target(e.target),
+            self.add_row(str(e.seq), short_time(e.at, now), e.action, escape(short_target(e.target)),  # "[...]" in paths
                          str(e.actor.get("interface", "?")), key=str(e.seq))
 
 
@@ -195,7 +196,7 @@ class JournalPane(OperationPane[JournalRow]):
         Binding("f", "filter", "Filter", id="journal.filter"),
         Binding("c", "clear_filter", "Clear filter", id="journal.clear_filter", show=False),
         Binding("v", "verify", "Verify chain", id="journal.verify"),
-        Binding("e", "export", "Export", id="journal.export"),
+        Binding("e", "export", "Export", show=False, id="journal.export"),
         Binding("h", "history", "File history", id="journal.history"),
     ]
 

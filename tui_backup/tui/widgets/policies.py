@@ -265,7 +265,7 @@ class PolicyView(Vertical):
         Binding("b", "run_now", "Run now", id="policy.run"),
         Binding("p", "toggle_pause", "Pause", id="policy.pause"),
         Binding("e", "edit", "Edit", id="policy.edit"),
-        Binding("r", "points", "Restore…", id="policy.restore"),
+        Binding("r", "points", "Restore…", show=False, id="policy.restore"),
         # 80 columns hold only so many keys: these are listed under the details instead.
         Binding("x,delete", "remove", "Remove", id="policy.remove", show=False),
         Binding("u", "prune", "Prune…", id="policy.prune", show=False),
@@ -337,7 +337,7 @@ class PoliciesPane(OperationPane[PolicyRow]):
     """
 
     BINDINGS = [
-        Binding("a", "add", "Add", id="policy.add"),
+        Binding("a", "add", "Add", show=False, id="policy.add"),
         Binding("d", "switch_view", "Destinations", id="policy.switch_view"),
     ]
 

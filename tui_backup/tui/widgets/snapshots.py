@@ -149,11 +149,11 @@ class SnapshotsPane(Vertical):
     BINDINGS = [
         Binding("c", "create", "Create", id="snapshot.create"),
         Binding("v", "verify", "Verify", id="snapshot.verify"),
-        Binding("V", "verify_all", "Verify all", id="snapshot.verify_all"),
+        Binding("V", "verify_all", "Verify all", show=False, id="snapshot.verify_all"),
         Binding("d,delete", "delete", "Delete", id="snapshot.delete"),
         Binding("r", "restore", "Restore", id="snapshot.restore"),
-        Binding("D", "diff", "Diff", id="snapshot.diff"),
-        Binding("p", "prune", "Prune…", id="snapshot.prune"),
+        Binding("D", "diff", "Diff", show=False, id="snapshot.diff"),
+        Binding("p", "prune", "Prune…", show=False, id="snapshot.prune"),
         # 80 columns hold only so many keys: the Dashboard's e (in the footer) exports snapshots too.
         Binding("e", "export", "Export", id="snapshot.export", show=False),
     ]

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import RenderableType
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
@@ -158,7 +159,7 @@ class TrashTable(FixedColumnTable):
         self.clear()
         for r in rows:
             it = r.item
-            self.add_row(it.kind, _short_location(it.original, 26), human_bytes(it.size_bytes),
+            self.add_row(it.kind, escape(_short_location(it.original, 26)), human_bytes(it.size_bytes),  # "[...]" in paths
                          short_time(it.deleted_at, now), expires_in(it.expires_at, now), key=it.id)
         self._reselect(keep, {r.name for r in rows})
 
@@ -218,9 +219,9 @@ class TrashPane(OperationPane[TrashRow]):
 
     BINDINGS = [
         Binding("r", "restore", "Restore", id="trash.restore"),
-        Binding("t", "restore_to", "Restore to…", id="trash.restore_to"),
+        Binding("t", "restore_to", "Restore to…", show=False, id="trash.restore_to"),
         Binding("x,delete", "purge", "Purge", id="trash.purge"),
-        Binding("e", "purge_expired", "Purge expired", id="trash.purge_expired"),
+        Binding("e", "purge_expired", "Purge expired", show=False, id="trash.purge_expired"),
         Binding("p", "put", "Put…", id="trash.put"),
         Binding("slash", "filter", "Filter", id="trash.filter"),
         Binding("k", "cycle_kind", "Kind", id="trash.kind", show=False),

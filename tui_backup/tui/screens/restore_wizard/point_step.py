@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -88,8 +89,10 @@ class PointStep(Vertical):
         table = self.table
         table.clear()
         for c in shown:
-            table.add_row(short_time(c.created_at, now), "snapshot" if c.source == SNAPSHOTS else c.source, c.id,
-                          c.type, human_bytes(c.size_bytes) if c.size_bytes is not None else "—", c.note, key=c.key)
+            # escape(): DataTable reads str cells as markup; a note or an id may hold "[...]".
+            table.add_row(short_time(c.created_at, now), "snapshot" if c.source == SNAPSHOTS else escape(c.source),
+                          escape(c.id), escape(c.type), human_bytes(c.size_bytes) if c.size_bytes is not None else "—",
+                          escape(c.note), key=c.key)
         if keep is not None and keep in {c.key for c in shown}:
             table.move_cursor(row=table.get_row_index(keep))
         if not self.loaded:
