@@ -292,13 +292,6 @@ def test_special_files_never_hang(kind: str, profile_config: Path, app_dir: Path
     row.tried += 2
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "local archive destination: the post-write check (_safe_member in destinations/local.py, the "
-    "same one the restore uses against hostile archives) refuses any symlink whose target is "
-    "absolute or leaves the tree, so a user's files tree holding e.g. `current -> /srv/x` can never "
-    "be backed up as an archive; the error's hint blames a changing file or a failing drive. The "
-    "directory destinations keep such links. Needs a design choice (store them, skip them with a "
-    "warning, or only refuse them at restore time when extracting through them)"))
 def test_archive_keeps_absolute_symlinks(profile_config: Path, app_dir: Path, tmp_path: Path,
                                          request: pytest.FixtureRequest, cases: CaseRecorder) -> None:
     row = cases(AREA, "absolute / outward symlinks in the files tree, archive destination",
@@ -306,9 +299,17 @@ def test_archive_keeps_absolute_symlinks(profile_config: Path, app_dir: Path, tm
     os.symlink("/etc/hostname", app_dir / "files" / "absolute-link")
     _configure("archive", profile_config, tmp_path, request)
     row.tried += 1
+    os.symlink("../../outside", app_dir / "files" / "upward-link")
     with open_service(profile_config) as svc:
         finished = svc.run_backup("d", "files", timeout_s=120)
-    assert finished.status == "succeeded", finished.error_message
+        assert finished.status == "succeeded", finished.error_message
+        assert svc.check_destination("d").ok
+        target = tmp_path / "restored"
+        svc.restore_backup("d", "latest", scope=RestoreScope(files=True), to=target)
+    [absolute] = [p for p in target.rglob("*") if p.name == "absolute-link"]
+    [upward] = [p for p in target.rglob("*") if p.name == "upward-link"]
+    assert absolute.is_symlink() and os.readlink(absolute) == "/etc/hostname"
+    assert upward.is_symlink() and os.readlink(upward) == "../../outside"
 
 
 # ---- a PostgreSQL database whose name looks like options ----

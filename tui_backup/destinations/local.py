@@ -186,8 +186,13 @@ class _CountingReader:
         return data
 
 
-def _safe_member(m: tarfile.TarInfo) -> str | None:
-    """Why an archive member must not be extracted (None: it is safe)."""
+def _safe_member(m: tarfile.TarInfo, links: dict[str, str] | None = None) -> str | None:
+    """Why an archive member must not be extracted (None: it is safe).
+
+    A symlink pointing outside the backup (absolute, or up out of it) is the user's own data
+    when the point's metadata.json lists it with that target (`links`): it is stored and
+    restored as a link, never followed (the "tar" extraction filter refuses writing through a
+    link out of the target). Unlisted, it is refused."""
     name = m.name
     parts = Path(name).parts
     if name.startswith("/") or ".." in parts or not parts:
@@ -196,7 +201,9 @@ def _safe_member(m: tarfile.TarInfo) -> str | None:
         return f"hard link {name!r}"
     if m.issym():
         target = m.linkname
-        if target.startswith("/") or os.path.normpath(os.path.join(os.path.dirname(name), target)).startswith(".."):
+        outside = target.startswith("/") or os.path.normpath(
+            os.path.join(os.path.dirname(name), target)).startswith("..")
+        if outside and (links is None or links.get(name) != target):
             return f"link {name!r} points outside the backup ({target!r})"
     if not (m.isfile() or m.isdir() or m.issym()):
         return f"special file {name!r}"
@@ -353,7 +360,7 @@ class LocalDestination:
 
         links = links_of(metadata)
         for member, f in _iter_archive(where):
-            why = _safe_member(member)
+            why = _safe_member(member, links)
             if why is not None:
                 problems.append(why)
             if member.issym() and links is not None and links.get(member.name) != member.linkname:
@@ -565,8 +572,9 @@ class LocalDestination:
         with open(src, "rb") as raw:
             reader = zstandard.ZstdDecompressor().stream_reader(_CountingReader(raw, meter))  # type: ignore[arg-type]
             with tarfile.open(fileobj=reader, mode="r|") as tar:
+                listed: dict[str, str] | None = None  # from metadata.json, always the first member
                 for m in tar:
-                    why = _safe_member(m)
+                    why = _safe_member(m, listed)
                     if why is not None:
                         raise JobError(ErrorKind.FAILED, f"refusing to extract {src.name}: {why}",
                                        "this archive was not made by tui-backup or was tampered with")
@@ -575,7 +583,14 @@ class LocalDestination:
                     meter.file(m.name)
                     # tarfile makes missing parents with the umask's mode: make them private first
                     make_private_dir((staging / m.name).parent)
-                    tar.extract(m, staging, filter="tar")
+                    try:
+                        tar.extract(m, staging, filter="tar")
+                    except tarfile.FilterError as exc:  # e.g. written through a link out of the target
+                        raise JobError(ErrorKind.FAILED, f"refusing to extract {src.name}: {exc}",
+                                       "this archive was not made by tui-backup or was tampered with") from None
+                    if m.name == METADATA_NAME and listed is None:
+                        with contextlib.suppress(OSError, ValueError):
+                            listed = links_of(read_metadata(staging)) or {}
                     meter.file_done()
 
     # ---- init / check ----
