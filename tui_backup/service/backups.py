@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui_backup import __version__
+from tui_backup import __version__, clock
 from tui_backup.catalog._db import utc_now
 from tui_backup.destinations import destination_named, destinations_of
 from tui_backup.destinations._manifest import sha256_file
@@ -97,11 +97,35 @@ def guard_sources(svc: ProfileService, type_: BackupType) -> None:
 # ---- building the content ----
 
 
+LAST_SECONDS = "last-point-second.json"
+
+
+def _new_second(svc: ProfileService, destination: str) -> str:
+    """The new point's created_at, never in the second of the previous point at `destination`:
+    points are named by their second, and a "run now" right after the daemon's run (one waits
+    for the other's destination lock) must not collide with it. We hold that lock: no race."""
+    marker = svc.paths.state_dir / LAST_SECONDS
+    try:
+        seen = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        seen = {}
+    if not isinstance(seen, dict):
+        seen = {}
+    created_at = utc_now()
+    real_time = clock.pinned_at() is None and not os.environ.get(clock.NOW_ENV)
+    while real_time and seen.get(destination) == created_at[:19]:
+        time.sleep(1.0 - time.time() % 1.0 + 0.01)
+        created_at = utc_now()
+    seen[destination] = created_at[:19]
+    atomic_write_text(marker, json.dumps(seen, sort_keys=True) + "\n")
+    return created_at
+
+
 def build_content(
     svc: ProfileService, ctx: JobContext, type_: BackupType, policy: str, dest: Destination, tmp: Path
 ) -> BackupContent:
     """Snapshot (full/database), hash everything, write metadata.json in `tmp`."""
-    created_at = utc_now()
+    created_at = _new_second(svc, dest.name)
     parts: list[ContentPart] = []
     sources: dict[str, str] = {}
     database: dict[str, Any] | None = None
