@@ -98,11 +98,6 @@ def run_ok(config: Path, args: list[str], timeout: float = 120) -> float:
     return took
 
 
-def next_second() -> None:
-    """Sleep into the next wall-clock second (restore points are named by their second)."""
-    time.sleep(1.0 - time.time() % 1.0 + 0.01)
-
-
 def kill_during(config: Path, args: list[str], delay: float) -> bool:
     """Start `args`, SIGKILL it after `delay` s. True if it had ended first."""
     proc = subprocess.Popen(args, env=child_env(config), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

@@ -116,20 +116,8 @@ def cli(config: Path, *args: str, env: dict[str, str] | None = None) -> subproce
                             env={**os.environ, **(env or {})})
 
 
-_last_backup_second: list[int] = [0]
-
-
-def _into_a_new_second() -> None:
-    """Sleep into the next wall-clock second if a backup already started in this one."""
-    while int(time.time()) <= _last_backup_second[0]:
-        time.sleep(1.0 - time.time() % 1.0 + 0.01)
-    _last_backup_second[0] = int(time.time())
-
-
 def run_cli(config: Path, *args: str, env: dict[str, str] | None = None,
             timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    if args[:2] == ("backup", "run"):  # points are named by their second: never two in one
-        _into_a_new_second()
     return subprocess.run([*CLI, "--config", str(config), *args], capture_output=True, text=True,
                           timeout=timeout, stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})})
 

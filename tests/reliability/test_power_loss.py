@@ -33,7 +33,6 @@ from tests.reliability.destkill import (
     db_state,
     group_gone,
     leftovers,
-    next_second,
     restic,
     restic_locks,
     restore_args,
@@ -108,7 +107,6 @@ def test_power_loss(
         if i % 2 == 0:  # a backup of the changed state, killed
             _change(app_dir)
             _kill_group(profile_config, backup_args(), rng.uniform(0, t_backup))
-            next_second()  # a point is named by its second: a killed run that committed owns this one
             run_ok(profile_config, backup_args(), timeout=t_backup * 4 + 30)
         else:  # a restore of point A, killed
             _change(app_dir)
