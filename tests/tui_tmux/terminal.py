@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 TMUX = shutil.which("tmux") or "tmux"
 POLL_S = 0.05
@@ -51,10 +52,46 @@ class Terminal:
         """The program in the pane has ended (the pane is dead, or the session gone)."""
         if self.tmux("has-session", "-t", "app", check=False).returncode != 0:
             return True
-        return self.pane("#{pane_dead}") == "1"
+        return self.pane("#{pane_dead}") == "1" and self._wait_status() is not None
+
+    def _wait_status(self) -> int | None:
+        """The pane program's wait status once it has ended, else None.
+
+        tmux 3.3 marks a pane dead when its pty closes; the exit status comes when the
+        server reaps the child, which under load it sometimes never does (the program then
+        stays a zombie): the kernel keeps the status in /proc/PID/stat meanwhile.
+        """
+        status, signal, pid = self.pane("#{pane_dead_status}|#{pane_dead_signal}|#{pane_pid}").split("|")
+        if status:
+            return int(status) << 8
+        if signal:
+            return int(signal)
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return None
+        fields = stat[stat.rindex(")") + 2:].split()  # from field 3 (state) on; exit_code is last
+        return int(fields[-1]) if fields[0] == "Z" else None
 
     def exit_status(self) -> str:
-        return self.pane("#{pane_dead_status}")
+        """The exit status, or "signal N" for a program killed by a signal ("" if unknown)."""
+        status = self._wait_status()
+        if status is None:
+            return ""
+        return str(status >> 8) if status & 0x7F == 0 else f"signal {status & 0x7F}"
+
+    def retry(self, act: Callable[[], object], pattern: str, *, tries: int = 4, wait: float = 5.0) -> str:
+        """Do `act` until /pattern/ is on screen. Keys sent before a focus change has landed
+        are lost (seen under load): an idempotent step may need sending again."""
+        rx = re.compile(pattern, re.MULTILINE)
+        for attempt in range(1, tries + 1):
+            act()
+            try:
+                return self.wait_until(lambda s: rx.search(s) is not None, f"/{pattern}/", wait)
+            except AssertionError:
+                if attempt == tries or self.exited():
+                    raise
+        raise AssertionError(f"/{pattern}/: never on screen")
 
     def wait_until(self, check: Callable[[str], bool], what: str, timeout: float = 30.0) -> str:
         """Poll the screen until `check(screen)` holds; fail with the last screen."""
