@@ -497,28 +497,31 @@ def main() -> int:
                       f"{j.rss_mb:.0f} MB (peak {j.peak_rss_mb:.0f} MB)", flush=True)
 
     lat = [x for r in rounds for x in r.latencies_ms]
-    figures = {
-        "startup_s": statistics.median(startups),
-        "startup_cpu_s": statistics.median(startup_cpus),
-        "bytes_per_s": statistics.median(r.bytes_per_s for r in rounds),
-        "cpu_pct": statistics.median(r.cpu_pct for r in rounds),
-        "latency_p50_ms": percentile(lat, 50),
-        "latency_p95_ms": percentile(lat, 95),
-        "latency_max_ms": max(lat),
-    }
+    figures = {"startup_s": statistics.median(startups), "startup_cpu_s": statistics.median(startup_cpus)}
+    if rounds:  # `--rounds 0`: start-up (and the journal) only
+        figures.update({
+            "bytes_per_s": statistics.median(r.bytes_per_s for r in rounds),
+            "cpu_pct": statistics.median(r.cpu_pct for r in rounds),
+            "latency_p50_ms": percentile(lat, 50),
+            "latency_p95_ms": percentile(lat, 95),
+            "latency_max_ms": max(lat),
+        })
     load = os.getloadavg()
     print(f"\nmedians of {len(rounds)} rounds ({args.rate} progress records + {args.rate} log lines per second "
           f"for {args.seconds:g} s, {COLS}x{ROWS}; start-up: {len(startups)} runs; nice {args.nice}); "
           f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     for key, target in TARGETS.items():
+        if key not in figures:
+            continue
         value = figures[key]
         def fmt(v: float, key: str = key) -> str:
             return f"{v / 1000:.1f} KB/s" if key == "bytes_per_s" else f"{v:.3f} s" if key == "startup_s" else (
                 f"{v:.1f} ms" if key.endswith("_ms") else f"{v:.1f} %")
         print(f"  {key:<16} {fmt(value):>12}   target <= {fmt(target):<10} {'met' if value <= target else 'NOT MET'}")
     print(f"  start-up CPU (to the first full paint) {figures['startup_cpu_s']:.3f} s")
-    print(f"  latency p50 {figures['latency_p50_ms']:.1f} ms, max {figures['latency_max_ms']:.1f} ms "
-          f"({len(lat)} presses)")
+    if lat:
+        print(f"  latency p50 {figures['latency_p50_ms']:.1f} ms, max {figures['latency_max_ms']:.1f} ms "
+              f"({len(lat)} presses)")
     if journal_rounds:
         figures["journal_open_s"] = statistics.median(j.open_s for j in journal_rounds)
         figures["journal_rss_mb"] = max(j.peak_rss_mb for j in journal_rounds)

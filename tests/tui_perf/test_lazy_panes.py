@@ -4,6 +4,7 @@ pane does no periodic work until it is shown again (tui/panes.py, benchmarks/tui
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -116,3 +117,58 @@ async def test_the_status_is_refreshed_periodically(demo_service: ProfileService
         monkeypatch.setattr(app, "_load_status", lambda: calls.append(1))
         await pilot.pause(1.0)
         assert len(calls) >= 2, calls
+
+
+class CollectorRecorder:
+    """Stands in for the `gc` module of tui/app.py: records what the app asks of it."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def freeze(self) -> None:
+        self.calls.append("freeze")
+
+    def enable(self) -> None:
+        self.calls.append("enable")
+
+    def unfreeze(self) -> None:
+        self.calls.append("unfreeze")
+
+
+async def test_the_collector_comes_back_on_once_the_hidden_panes_are_mounted(
+    demo_service: ProfileService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """run_app turns the garbage collector off for start-up (tui/__init__.py): the app
+    freezes what the first paint built, and only when the last hidden pane is mounted
+    freezes again and turns the collector back on."""
+    recorder = CollectorRecorder()
+    monkeypatch.setattr(app_module, "gc", recorder)
+
+    class RealTerminalApp(LazyApp):
+        MANAGE_GC = True
+
+    app = RealTerminalApp(demo_service, clock=fixed_clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: "freeze" in recorder.calls)
+        assert "enable" not in recorder.calls or not app.query(PendingPane)
+        await wait_until(pilot, lambda: "enable" in recorder.calls)
+        assert not app.query(PendingPane)  # all mounted before the collector came back
+        assert recorder.calls == ["freeze", "freeze", "enable"]
+    assert recorder.calls[-1] == "unfreeze"
+
+
+def test_run_profile_keeps_the_collector_off_while_the_app_starts(
+    demo_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app runs with the collector off (it turns it back on itself); whatever the app
+    does, it is on again when the app has ended."""
+    import gc
+
+    import tui_backup.tui as tui_package
+
+    seen: list[bool] = []
+    monkeypatch.setattr(app_module.BackupApp, "run", lambda self: seen.append(gc.isenabled()))
+    assert gc.isenabled()
+    tui_package._run_profile(demo_config)
+    assert seen == [False]
+    assert gc.isenabled()

@@ -71,6 +71,10 @@ class BackupApp(App[None]):
     # Hidden panes mounted after the first paint (tui/panes.py)? None: in a real terminal
     # yes; headless (tests) no, so Pilot code finds every pane at once.
     LAZY_PANES: bool | None = None
+    # Freeze what start-up built and turn the garbage collector back on after start-up
+    # (`run_app` turns it off)? None: in a real terminal yes; headless (tests) no: one
+    # process runs many apps.
+    MANAGE_GC: bool | None = None
 
     # The palette lists the current pane's actions, titled with its selection (tui/commands.py).
     COMMANDS = {PaneCommands}
@@ -163,12 +167,27 @@ class BackupApp(App[None]):
             self.call_after_refresh(self.set_timer, BACKGROUND_MOUNT_S, self._mount_next_pending)
         # What start-up built (modules, styles, widgets) lives as long as the app: out of the
         # garbage collector's sight, its full collections stop pausing keys for tens of ms.
-        # Not under tests (headless): one process runs many apps.
-        if not self.is_headless:
-            self.call_after_refresh(gc.freeze)
+        if self._manages_gc:
+            self.call_after_refresh(self._freeze_start_up)
+
+    @property
+    def _manages_gc(self) -> bool:
+        return not self.is_headless if self.MANAGE_GC is None else self.MANAGE_GC
+
+    def _freeze_start_up(self) -> None:
+        gc.freeze()
+        if not self._pending:
+            self._collect_again()
+
+    def _collect_again(self) -> None:
+        """Freeze what the app built (the panes live as long as it does) and turn the
+        collector back on: `run_app` keeps it off while the app starts (tui/__init__.py)."""
+        gc.freeze()
+        gc.enable()
 
     def on_unmount(self) -> None:
-        gc.unfreeze()  # the next app of this process (a profile switch) starts clean
+        if self._manages_gc:
+            gc.unfreeze()  # the next app of this process (a profile switch) starts clean
 
     # ---- themes ----
 
@@ -351,5 +370,5 @@ class BackupApp(App[None]):
             await self._mount_pane(self._pending[0])
         if self._pending:
             self.set_timer(BACKGROUND_MOUNT_S, self._mount_next_pending)
-        elif not self.is_headless:
-            gc.freeze()  # the panes just built live as long as the app too (see on_mount)
+        elif self._manages_gc:
+            self._collect_again()
