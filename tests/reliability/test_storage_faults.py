@@ -132,8 +132,8 @@ def test_destination_becomes_read_only(
     if storage.delegated:
         return
     row = cases("Storage faults", f"destination remounted read-only ({kind})",
-                "refused (between runs) or failed (mid-backup) with a clear error; existing points intact; "
-                "the next run after remount rw succeeds")
+                "refused (between runs) or failed (mid-backup) with a clear error; existing points intact, "
+                "listed, checked and restorable while read-only; the next run after remount rw succeeds")
     drive = storage.tmpfs(tmp_path / "drive", size="32m")
     if kind == "rsync":
         (drive / "mirror").mkdir()
@@ -171,7 +171,17 @@ def test_destination_becomes_read_only(
     assert "Traceback" not in err
     row.tried += 1
 
-    storage.read_write(drive)  # (the guard refuses even listing a read-only destination)
+    # still read-only: its points list, check and restore (a write-protected drive is read from)
+    assert _points(profile_config, "dest") == before
+    check = run_cli(profile_config, "destination", "check", "dest")
+    assert check.returncode == 0, (check.stdout[-2000:], check.stderr)
+    out_dir = tmp_path / "restored-from-read-only"
+    restored = run_cli(profile_config, "backup", "restore", "dest", before[0], "--files", "--to", str(out_dir))
+    assert restored.returncode == 0, (restored.stdout[-2000:], restored.stderr)
+    assert any(p.is_file() for p in out_dir.rglob("*"))
+    row.tried += 1
+
+    storage.read_write(drive)
     assert _points(profile_config, "dest") == before
     again = run_cli(profile_config, "backup", "run", "dest", "--type", "files", "--json")
     assert again.returncode == 0, (again.stdout[-2000:], again.stderr)

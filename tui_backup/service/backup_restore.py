@@ -303,7 +303,7 @@ class _Restore:
     async def fetch(self, ctx: JobContext) -> _Fetched:
         volume = self.dest.volume()
         if volume is not None:
-            self.svc.guard.require(volume)
+            self.svc.guard.require_readable(volume)  # restoring from a write-protected drive
         ctx.progress(Progress("listing", None, message=f"finding {self.wanted} at {self.dest.name}"))
         point = _pick_point(await self.dest.list_points(ctx), self.wanted, self.dest.name)
         ctx.log(f"restore point {point.id} ({point.type}, {point.created_at})")

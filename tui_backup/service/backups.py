@@ -375,10 +375,13 @@ def run_backup(
 
 
 def _run_simple(svc: ProfileService, kind: str, dest: Destination, fn: Any, subscribers: Iterable[Subscriber],
-                wait: bool = False) -> Finished:
+                wait: bool = False, *, reads_only: bool = False) -> Finished:
     volume = dest.volume()
     if volume is not None:
-        svc.guard.require(volume)
+        if reads_only:
+            svc.guard.require_readable(volume)
+        else:
+            svc.guard.require(volume)
     spec = JobSpec(kind, dest.name, fn, lock=dest.name, wait=wait)
     return run_job_sync(JobRunner.for_profile(svc), spec, *subscribers)
 
@@ -389,7 +392,7 @@ def list_restore_points(svc: ProfileService, name: str) -> list[RestorePoint]:
     dest = destination_named(svc.config, name)
     volume = dest.volume()
     if volume is not None:
-        svc.guard.require(volume)
+        svc.guard.require_readable(volume)  # a write-protected drive still lists
     result: list[RestorePoint] = []
 
     async def body(ctx: JobContext) -> None:
@@ -429,7 +432,7 @@ def check_destination(
         async def body(ctx: JobContext) -> None:
             await dest.check(ctx, read_data_subset=read_data_subset)
 
-        finished = _run_simple(svc, "check", dest, body, subscribers)
+        finished = _run_simple(svc, "check", dest, body, subscribers, reads_only=True)
     except TuiBackupError as exc:
         if journal:
             verify_record.record(svc, f"dest:{name}", None, exc, **extra)

@@ -67,7 +67,7 @@ def list_point_paths(svc: ProfileService, destination: str, point_id: str) -> Po
     dest = destination_named(svc.config, destination)
     volume = dest.volume()
     if volume is not None:
-        svc.guard.require(volume)
+        svc.guard.require_readable(volume)
     out: list[PointContents] = []
     error: list[TuiBackupError] = []
 

@@ -110,13 +110,17 @@ class VolumeGuard:
             self._check_source(volume) if volume.role == "source" else self._check_destination(volume, setup=True)
         )
         if not status.ok:
-            raise VolumeError(
-                volume.name,
-                str(volume.path),
-                str(status.state),
-                f"volume {volume.name} ({volume.path}) is {status.state}: {status.detail}",
-                status.hint,
-            )
+            raise _refusal(volume, status)
+        return status
+
+    def require_readable(self, volume: Volume) -> VolumeStatus:
+        """Check `volume` before only reading from it (listing its restore points, checking
+        them, restoring from it): a write-protected or full drive is fine to read from; an
+        offline, foreign or missing one is refused all the same. Nothing is written (a
+        destination gets no marker here)."""
+        status = self.check(volume)
+        if status.state not in READABLE_STATES:
+            raise _refusal(volume, status)
         return status
 
     def _status(self, v: Volume, state: VolumeState, detail: str, hint: str, usage_path: Path | None) -> VolumeStatus:
@@ -235,6 +239,20 @@ class VolumeGuard:
         record = get_volume(self.catalog, str(v.path))
         assert record is not None
         return record.marker_id
+
+
+# What can still be read from: the states that refuse only writing.
+READABLE_STATES = (VolumeState.ONLINE, VolumeState.READ_ONLY, VolumeState.LOW_SPACE)
+
+
+def _refusal(volume: Volume, status: VolumeStatus) -> VolumeError:
+    return VolumeError(
+        volume.name,
+        str(volume.path),
+        str(status.state),
+        f"volume {volume.name} ({volume.path}) is {status.state}: {status.detail}",
+        status.hint,
+    )
 
 
 def _existing_parent(p: Path) -> Path:
