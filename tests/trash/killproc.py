@@ -3,7 +3,8 @@
     python killproc.py CONFIG WORKDIR NAME...
 
 For each name: in place -> trash put; in the trash -> restore. Prints "ready" once the
-service is open, so the parent's SIGKILL lands inside the loop.
+service is open, so the parent's SIGKILL lands inside the loop, and "cycle" after each pass
+over the names (so a parent can wait for work done, whatever the machine's load).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def main() -> None:
                 if item.original == str(path):
                     trash.restore(svc, item.id)
                     break
+        print("cycle", flush=True)
 
 
 if __name__ == "__main__":
