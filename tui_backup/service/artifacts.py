@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import functools
 import hashlib
 import mmap
 import os
@@ -62,9 +63,10 @@ def _start_writeback() -> Callable[[int, int, int], None]:
     of 1.2 GB). Elsewhere a no-op."""
     try:
         import ctypes
-        import ctypes.util
 
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        # The process's own symbols include libc's: no `ctypes.util.find_library`, which
+        # runs `ldconfig -p` (tens of ms at every start of the app that imports this).
+        libc = ctypes.CDLL(None, use_errno=True)
         call = libc.sync_file_range
         call.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
     except (OSError, AttributeError):
@@ -76,7 +78,15 @@ def _start_writeback() -> Callable[[int, int, int], None]:
     return start
 
 
-_writeback = _start_writeback()
+@functools.cache
+def _writeback_call() -> Callable[[int, int, int], None]:
+    return _start_writeback()  # looked up on first use, not when the module is imported
+
+
+def _writeback(fd: int, offset: int, length: int) -> None:
+    _writeback_call()(fd, offset, length)
+
+
 WRITEBACK_EVERY = 32 * 1024 * 1024
 
 

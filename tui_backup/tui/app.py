@@ -16,7 +16,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.theme import Theme
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widgets import TabbedContent, TabPane
 
 from tui_backup.errors import TuiBackupError
 from tui_backup.service.profile import ProfileService
@@ -27,6 +27,7 @@ from tui_backup.tui.panes import PANE_SPECS, PendingPane, build_pane
 from tui_backup.tui.preferences import remember_theme, remembered_theme
 from tui_backup.tui.themes import APP_VARIABLES, choose_theme, load_themes
 from tui_backup.tui.widgets.dashboard import Dashboard
+from tui_backup.tui.widgets.footer import ReadyFooter
 from tui_backup.tui.widgets.header import ProfileHeader
 
 if TYPE_CHECKING:
@@ -147,7 +148,7 @@ class BackupApp(App[None]):
                         yield PendingPane(spec)
                     else:
                         yield build_pane(spec, self.service, self.clock)
-        yield Footer(compact=True)
+        yield ReadyFooter(compact=True)
 
     def on_load(self) -> None:
         # Before the widgets are composed: a theme set once they are mounted restyles every
@@ -162,7 +163,7 @@ class BackupApp(App[None]):
             self.refresh_status()
         self.set_interval(STATUS_REFRESH_S, self.refresh_status)
         # The active pane's main widget has the focus (not the tab bar): its keys work at once.
-        self.call_after_refresh(self._focus_pane, "dashboard")
+        self._focus_pane("dashboard")
         if self._pending:
             self.call_after_refresh(self.set_timer, BACKGROUND_MOUNT_S, self._mount_next_pending)
         # What start-up built (modules, styles, widgets) lives as long as the app: out of the
