@@ -138,7 +138,7 @@ class CollectorRecorder:
 async def test_the_collector_comes_back_on_once_the_hidden_panes_are_mounted(
     demo_service: ProfileService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """run_app turns the garbage collector off for start-up (tui/__init__.py): the app
+    """_run_profile turns the garbage collector off for start-up (tui/__init__.py): the app
     freezes what the first paint built, and only when the last hidden pane is mounted
     freezes again and turns the collector back on."""
     recorder = CollectorRecorder()

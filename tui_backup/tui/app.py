@@ -73,7 +73,7 @@ class BackupApp(App[None]):
     # yes; headless (tests) no, so Pilot code finds every pane at once.
     LAZY_PANES: bool | None = None
     # Freeze what start-up built and turn the garbage collector back on after start-up
-    # (`run_app` turns it off)? None: in a real terminal yes; headless (tests) no: one
+    # (tui/__init__.py turns it off)? None: in a real terminal yes; headless (tests) no: one
     # process runs many apps.
     MANAGE_GC: bool | None = None
 
@@ -182,7 +182,7 @@ class BackupApp(App[None]):
 
     def _collect_again(self) -> None:
         """Freeze what the app built (the panes live as long as it does) and turn the
-        collector back on: `run_app` keeps it off while the app starts (tui/__init__.py)."""
+        collector back on: tui/__init__.py keeps it off while the app starts."""
         gc.freeze()
         gc.enable()
 
