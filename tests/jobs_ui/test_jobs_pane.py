@@ -83,36 +83,45 @@ async def test_job_of_another_process_appears_updates_and_notifies(app: Recordin
 
 
 async def test_cancel_another_process_job_from_the_pane(app: RecordingApp, demo_config: Path) -> None:
+    # Every step waits for what it expects (generous bounds: a loaded CI machine), none sleeps
+    # a fixed time and hopes.
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("4")
         table = app.query_one(JobsTable)
+
+        def asking() -> bool:  # a modal (the confirmation) is up
+            return len(app.screen_stack) > 1
+
         job = await start_other(demo_config, lines=400, interval=0.05)
         try:
-            await until(pilot, lambda: table.selected_id == job.job_id, 2, "the job's row")
+            await until(pilot, lambda: table.selected_id == job.job_id, 10, "the job's row")
             await pilot.press("c")
-            await pilot.pause(0.1)
+            await until(pilot, asking, 10, "the confirmation")
             assert "Cancel job" in screen_text(pilot)
             await pilot.press("n")  # no: nothing happens
+            await until(pilot, lambda: not asking(), 10, "the confirmation closed")
             await pilot.pause(0.6)
             assert job.proc.poll() is None
             await pilot.press("c")
-            await pilot.pause(0.1)
+            await until(pilot, asking, 10, "the confirmation")
             await pilot.press("y")
-            out = await asyncio.to_thread(job.wait, 10)
+            out = await asyncio.to_thread(job.wait, 30)
             assert out == "DONE cancelled"
         finally:
             job.kill()
-        await until(pilot, lambda: any("cancelled" in title for title, _, _ in notes(pilot)), 2, "the notification")
+        await until(pilot, lambda: any("cancelled" in title for title, _, _ in notes(pilot)), 10, "the notification")
         assert any(message == f"Cancel requested for job {job.job_id}." for _, message, _ in notes(pilot))
         title, _, severity = next(n for n in notes(pilot) if "cancelled" in n[0])
         assert title == f"■ cancelled: job {job.job_id} backup nas" and severity == "warning"
+        await until(pilot, lambda: [str(c) for c in table.get_row_at(0)][3] == "■ cancelled", 10, "the row's state")
         row = [str(c) for c in table.get_row_at(0)]
         assert row[0] == str(job.job_id) and row[3] == "■ cancelled"
         # A job that is not running cannot be cancelled: said, no confirmation.
+        refusal = f"Job {job.job_id} is not running (it cancelled)."
         await pilot.press("c")
-        await pilot.pause(0.1)
-        assert notes(pilot)[-1][1] == f"Job {job.job_id} is not running (it cancelled)."
+        await until(pilot, lambda: notes(pilot)[-1][1] == refusal, 10, "the refusal")
+        assert not asking()
 
 
 async def test_job_of_this_app_shows_live_progress_and_failure(app: RecordingApp) -> None:
