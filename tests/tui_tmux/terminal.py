@@ -83,11 +83,10 @@ class Terminal:
     def retry(self, act: Callable[[], object], pattern: str, *, tries: int = 4, wait: float = 5.0) -> str:
         """Do `act` until /pattern/ is on screen. Keys sent before a focus change has landed
         are lost (seen under load): an idempotent step may need sending again."""
-        rx = re.compile(pattern, re.MULTILINE)
         for attempt in range(1, tries + 1):
             act()
             try:
-                return self.wait_until(lambda s: rx.search(s) is not None, f"/{pattern}/", wait)
+                return self.wait_for_re(pattern, timeout=wait).string
             except AssertionError:
                 if attempt == tries or self.exited():
                     raise

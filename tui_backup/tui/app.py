@@ -176,8 +176,9 @@ class BackupApp(App[None]):
         return not self.is_headless if self.MANAGE_GC is None else self.MANAGE_GC
 
     def _freeze_start_up(self) -> None:
-        gc.freeze()
-        if not self._pending:
+        if self._pending:
+            gc.freeze()  # the collector stays off until they are mounted (_mount_next_pending)
+        else:
             self._collect_again()
 
     def _collect_again(self) -> None:
