@@ -18,6 +18,7 @@ from __future__ import annotations
 import atexit
 import cProfile
 import functools
+import importlib
 import json
 import os
 import sys
@@ -83,6 +84,9 @@ def timed(cls: type, name: str, label: str) -> None:
 
 
 def install() -> None:
+    # First the app's package: it sets TEXTUAL_FPS, which Textual reads once, when imported.
+    # (Importing Textual first ran the probed app at Textual's default 60 frames a second.)
+    importlib.import_module("tui_backup.tui")
     from textual import events
     from textual.app import App
     from textual.drivers.linux_driver import LinuxDriver
