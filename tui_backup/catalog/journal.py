@@ -79,18 +79,28 @@ def _loads(text: str) -> dict[str, Any]:
 def append(catalog: Catalog, actor: dict[str, Any], action: str, target: str, details: dict[str, Any]) -> JournalEntry:
     """Add one entry. The last hash is read inside the same IMMEDIATE transaction as the
     insert, so writers in other processes queue and each links to the one before it."""
+    with catalog.transaction() as conn:
+        return insert(conn, actor, action, target, details)
+
+
+def insert(
+    conn: sqlite3.Connection, actor: dict[str, Any], action: str, target: str, details: dict[str, Any]
+) -> JournalEntry:
+    """`append` on a connection already inside an IMMEDIATE transaction (the caller's: its
+    change and the entry commit or roll back together)."""
+    # Outside one, another writer could append between the read of the last hash and the insert.
+    assert conn.in_transaction, "journal.insert needs the catalog's write transaction"
     actor_json = canonical_json(actor)
     details_json = canonical_json(details)
-    with catalog.transaction() as conn:
-        row = conn.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
-        prev_seq, prev_hash = (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
-        seq = prev_seq + 1
-        at = utc_now()
-        digest = entry_hash(prev_hash, seq, at, actor_json, action, target, details_json)
-        conn.execute(
-            f"INSERT INTO journal ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (seq, at, actor_json, action, target, details_json, digest),
-        )
+    row = conn.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
+    prev_seq, prev_hash = (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
+    seq = prev_seq + 1
+    at = utc_now()
+    digest = entry_hash(prev_hash, seq, at, actor_json, action, target, details_json)
+    conn.execute(
+        f"INSERT INTO journal ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (seq, at, actor_json, action, target, details_json, digest),
+    )
     return JournalEntry(seq, at, json.loads(actor_json), action, target, json.loads(details_json), digest)
 
 

@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import socket
+import sqlite3
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from tui_backup.catalog import journal as rows
+from tui_backup.catalog._db import CatalogLocked
 from tui_backup.catalog.journal import GENESIS_HASH, JournalEntry, entry_hash
 from tui_backup.errors import UsageError
 from tui_backup.fsutil import atomic_writer
@@ -75,10 +77,46 @@ def record(
 ) -> JournalEntry:
     """Append one entry (details redacted: no secret is ever hashed or stored). `secrets`:
     values to mask besides those the profile knows of (e.g. a notify URL just removed)."""
+    return rows.append(svc.catalog, *_entry(svc, action, target, details, secrets))
+
+
+def _entry(
+    svc: ProfileService, action: str, target: str, details: dict[str, Any] | None, secrets: Iterable[str]
+) -> tuple[dict[str, Any], str, str, dict[str, Any]]:
+    """(actor, action, target, details) as stored: redacted."""
     secrets = sorted({*known_secrets(svc), *(s for s in secrets if len(s) >= _MIN_SECRET_LEN)}, key=len, reverse=True)
     clean = redact(details or {}, secrets)
     assert isinstance(clean, dict)
-    return rows.append(svc.catalog, actor(svc), action, str(redact(str(target), secrets)), clean)
+    return actor(svc), action, str(redact(str(target), secrets)), clean
+
+
+class Recorder:
+    """Records entries inside the catalog write transaction that `recording` holds."""
+
+    def __init__(self, svc: ProfileService, conn: sqlite3.Connection) -> None:
+        self._svc = svc
+        self._conn = conn
+
+    def record(
+        self, action: str, target: str, details: dict[str, Any] | None = None, *, secrets: Iterable[str] = ()
+    ) -> JournalEntry:
+        """As `record`; the entry commits (or rolls back) with the rest of the `with` block."""
+        return rows.insert(self._conn, *_entry(self._svc, action, target, details, secrets))
+
+
+@contextlib.contextmanager
+def recording(svc: ProfileService) -> Iterator[Recorder]:
+    """Hold the catalog's write lock (an IMMEDIATE transaction) around a change made outside
+    the catalog (a config file) and its journal entry, so the change never lands unjournaled:
+    a catalog locked past its busy timeout refuses before anything changes (CatalogLocked),
+    and an exception inside the block rolls the entry back. Nothing inside may open a
+    catalog transaction of its own on this thread (SQLite does not nest them)."""
+    with contextlib.ExitStack() as stack:
+        try:
+            conn = stack.enter_context(svc.catalog.transaction())
+        except CatalogLocked as exc:
+            raise CatalogLocked(f"nothing was changed: {exc.message}", exc.hint) from None
+        yield Recorder(svc, conn)
 
 
 def try_record(

@@ -5,7 +5,8 @@ blank line and layout choice elsewhere in the file stays byte-for-byte as the us
 it. The block itself is edited with tomlkit (a replaced value keeps its line's comment).
 Every change is validated as a whole new config (the loader's own checks, run on the new
 text with the real file's name so messages point at it) before the file is replaced
-atomically with its own mode: an invalid edit changes nothing and says why.
+atomically with its own mode: an invalid edit changes nothing and says why. The file is
+replaced under the catalog's write lock, its journal entry in the same transaction.
 """
 
 from __future__ import annotations
@@ -58,8 +59,7 @@ def add_policy(svc: ProfileService, table: dict[str, object]) -> PolicyChange:
     """Append a new `[[policy]]` (after the last one) from a table of its keys."""
     path, _text, new_text, block = _plan_add(svc, table)
     name = str(table["name"])
-    _save(svc, path, new_text)
-    _journal.try_record(svc, "policy.add", name, {"after": block}, secrets=notify_secrets(block))
+    _save(svc, path, new_text, ("policy.add", name, {"after": block}), secrets=notify_secrets(block))
     return PolicyChange("add", name, None, block)
 
 
@@ -70,9 +70,9 @@ def edit_policy(svc: ProfileService, name: str, changes: dict[str, object], *, a
     new_name = changes.get("name", name)
     if not plan.changed:
         return PolicyChange(action, name, plan.before, plan.after, changed=False)
-    _save(svc, plan.path, plan.new_text)
-    _journal.try_record(
-        svc, "policy.edit", name, {"change": action, "keys": changes, "before": plan.before, "after": plan.after},
+    _save(
+        svc, plan.path, plan.new_text,
+        ("policy.edit", name, {"change": action, "keys": changes, "before": plan.before, "after": plan.after}),
         secrets=notify_secrets(plan.before, plan.after, changes=changes),
     )
     return PolicyChange(action, str(new_name), plan.before, plan.after)
@@ -167,11 +167,9 @@ def remove_policy(svc: ProfileService, name: str) -> PolicyChange:
     before = "".join(lines[lead:end])
     new_text = _splice(lines, lead, end, "")
     config = _validate(path, new_text)
-    saved = _keep_removed(svc, name, before)
-    _write(path, new_text)
-    _reload(svc, config)
-    _journal.try_record(svc, "policy.remove", name, {"before": before, "saved_to": saved},
-                        secrets=notify_secrets(before))
+    saved = _keep_removed(svc, name, before)  # (its own catalog transactions: before the lock)
+    _save(svc, path, new_text, ("policy.remove", name, {"before": before, "saved_to": saved}),
+          secrets=notify_secrets(before), validated=config)
     return PolicyChange("remove", name, before, None, saved_to=saved)
 
 
@@ -217,9 +215,8 @@ def restore_from_trash(svc: ProfileService, item_id: str, *, overwrite: bool = F
         details["replaced_by_trash_item"] = _trash_block(
             svc, name, replaced, reason=f"replaced by restoring trash item {item.id}"
         ).id
-    _write(path, new_text)
-    _reload(svc, config)
-    _journal.try_record(svc, "policy.add", name, details, secrets=notify_secrets(block, replaced or ""))
+    _save(svc, path, new_text, ("policy.add", name, details), secrets=notify_secrets(block, replaced or ""),
+          validated=config)
     return trash.mark_restored(svc, item, str(path), policy=name)
 
 
@@ -505,10 +502,19 @@ def _reload(svc: ProfileService, validated: Config) -> None:
         svc.config = validated
 
 
-def _save(svc: ProfileService, path: Path, text: str) -> None:
-    config = _validate(path, text)
-    _write(path, text)
-    _reload(svc, config)
+def _save(
+    svc: ProfileService, path: Path, text: str, entry: tuple[str, str, dict[str, Any]], *,
+    secrets: list[str], validated: Config | None = None,
+) -> None:
+    """Validate (unless done), then write the file under the catalog's write lock with its
+    journal `entry` (action, target, details) in the same transaction: a locked catalog
+    refuses the edit with the file untouched, and a failed write journals nothing."""
+    config = validated if validated is not None else _validate(path, text)
+    with _journal.recording(svc) as journal:
+        _write(path, text)
+        _reload(svc, config)  # first: the entry's redaction knows the secrets of the new config
+        action, target, details = entry
+        journal.record(action, target, details, secrets=secrets)
 
 
 def _keep_removed(svc: ProfileService, name: str, block: str, *, reason: str = "policy remove") -> Path:
