@@ -17,8 +17,9 @@ and a restic destination. Then, round after round (the order rotates each round)
   full     `tui-backup backup run rs --type full` (snapshot + files), for information.
 
 Every command is a subprocess (argv lists, no shell); `sync` runs between runs (untimed).
-Prints medians and ratios against the targets (<= 1.05x), and the disk usage a second,
-unchanged rsync backup adds (blocks of files with link count 1 in the new dated dir, as a
+Prints medians and ratios: the first backups' against the target (<= 1.05x, issue 3: the
+backup of the tree); the second, unchanged runs' for information (the issue's target for
+them is disk usage, not time). And the disk usage a second, unchanged rsync backup adds (blocks of files with link count 1 in the new dated dir, as a
 fraction of the first dir's usage; target < 1%).
 """
 
@@ -259,13 +260,13 @@ class Bench:
         for k, v in med.items():
             print(f"  {k:24s} {v:7.2f}   runs: {', '.join(f'{t:.2f}' for t in self.times[k])}")
         ratios: dict[str, float] = {}
-        print(f"\nratios (target <= {TARGET}x):")
+        print(f"\nratios (target for the first backups <= {TARGET}x):")
         for dest in ("rsync", "restic"):
             for stage in ("first", "second"):
                 tool, raw = med.get(f"{dest} {stage}: tool"), med.get(f"{dest} {stage}: raw")
                 if tool and raw:
                     ratios[f"{dest} {stage}"] = round(tool / raw, 3)
-                    ok = "ok" if tool / raw <= TARGET else "MISSED"
+                    ok = ("ok" if tool / raw <= TARGET else "MISSED") if stage == "first" else "(information)"
                     print(f"  {dest} {stage:6s} tool/raw = {tool / raw:5.2f}x  {ok}")
         if "cli startup (--help)" in med:
             print(f"  (the tool's fixed start-up cost, for information: {med['cli startup (--help)']:.2f} s)")

@@ -22,6 +22,7 @@ from tui_backup.errors import TuiBackupError
 from tui_backup.service.profile import ProfileService
 from tui_backup.tui.commands import PaneCommands
 from tui_backup.tui.formatting import Clock, utc_clock
+from tui_backup.tui.frame_timer import frames_at_once
 from tui_backup.tui.messages import DataChanged, OperationFailed, StatusLoaded
 from tui_backup.tui.panes import PANE_SPECS, PendingPane, build_pane
 from tui_backup.tui.preferences import remember_theme, remembered_theme
@@ -156,6 +157,7 @@ class BackupApp(App[None]):
         self._apply_themes()
 
     def on_mount(self) -> None:
+        frames_at_once(self)  # a key's frame without waiting for a frame slot (frame_timer.py)
         self._apply_keymap()
         if self._pending:  # a real terminal: the first paint before the status worker's work
             self.call_after_refresh(self.refresh_status)
