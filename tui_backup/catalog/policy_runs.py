@@ -22,7 +22,7 @@ PRUNE = "prune"
 VERIFY = "verify"
 
 # statuses beyond the job statuses (running, succeeded, succeeded-with-warnings, failed, cancelled)
-SKIPPED = "skipped"  # a `before` hook with on_error = "skip" said so: not a failure
+SKIPPED = "skipped"  # a `before` hook with on_error = "skip" said so, or the destination was busy: not a failure
 
 # what started a run
 SCHEDULE = "schedule"

@@ -413,6 +413,11 @@ def _finish_outcome(outcome: Any, *, as_json: bool) -> None:
     if as_json:
         sys.stdout.write(json.dumps({"event": "policy-run", **outcome.to_json()}, default=str) + "\n")
         sys.stdout.flush()
+    if outcome.busy:  # not a failure of the policy, but it did not run: say so, exit as busy (75)
+        if not as_json:
+            hint = outcome.finished.hint if outcome.finished is not None else ""
+            print_error(f"policy {run.policy} did not run (skipped): {outcome.skipped_reason}", hint or "")
+        raise typer.Exit(exit_code_for(run.status, run.error_kind))
     if outcome.skipped_reason is not None:
         if not as_json:
             say(f"skipped: {escape(outcome.skipped_reason)}")

@@ -8,7 +8,9 @@
    failed run, "ignore" -> go on;
 3. healthchecks ping "start"; the backup job (backups.run_backup, policy's include, timeout);
    an error before the job starts (volume guard refusing an offline drive, unknown
-   destination) is a failed run like any other;
+   destination) is a failed run like any other; the destination busy with another of our
+   own jobs (its lock held, not waited for) is SKIPPED like a hook's skip, the error naming
+   the holder (the outcome's `skipped_reason` and its `finished` say so to the caller);
 4. success: `after` hooks, the row finished, state (last_slot_done, last_success_at,
    failures 0, no retry), then retention (`prune.prune_policy`, only after a success);
    failure: `on_failure` hooks, the row finished, failures + 1 and `retry_at` with backoff
@@ -43,7 +45,7 @@ if TYPE_CHECKING:
     from tui_backup.service.prune import PrunePlan
 
 BACKOFF: tuple[timedelta, ...] = (timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
-SKIP_PAUSE = timedelta(minutes=5)  # a skipped run (hook said "skip") is tried again after this
+SKIP_PAUSE = timedelta(minutes=5)  # a skipped run (hook said "skip", destination busy) is tried again after this
 HOOK_FAILED = "hook-failed"  # error_kind of a run a `before` hook failed
 MAX_LOG_LINES = 200  # hook output kept in a run's details
 
@@ -55,11 +57,16 @@ class PolicyRunOutcome:
     run: PolicyRun
     finished: Finished | None  # the backup (or check) job's end; None if it never started
     pruned: PrunePlan | None
-    skipped_reason: str | None  # a `before` hook said "skip"
+    skipped_reason: str | None  # a `before` hook said "skip", or the destination was busy
 
     @property
     def ok(self) -> bool:
         return self.run.ok or self.run.status == pr.SKIPPED
+
+    @property
+    def busy(self) -> bool:
+        """Skipped because another of our jobs held the destination (the backup did not run)."""
+        return self.run.status == pr.SKIPPED and self.run.error_kind == ErrorKind.DESTINATION_BUSY.value
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -185,6 +192,8 @@ def run_policy(
         except TuiBackupError as exc:  # refused before the job started: still a failed run
             error, error_kind = exc.message + (f" ({exc.hint})" if exc.hint else ""), _error_kind(exc)
         else:
+            if finished.error_kind == ErrorKind.DESTINATION_BUSY.value:
+                return _busy(svc, policy, run_id, finished, trigger, collect, started, log)
             if not finished.ok:
                 error = finished.error_message or finished.status
                 error_kind = finished.error_kind or (None if finished.status == CANCELLED else ErrorKind.FAILED.value)
@@ -194,6 +203,25 @@ def run_policy(
     status = CANCELLED if finished is not None and finished.status == CANCELLED else FAILED
     return _failed(svc, policy, run_id, finished, status, error, error_kind, trigger, collect, started, env,
                    secrets, log)
+
+
+def _busy(
+    svc: ProfileService, policy: Policy, run_id: int, finished: Finished, trigger: str, collect: _Collector,
+    started: float, log: Log | None,
+) -> PolicyRunOutcome:
+    """Another of our own jobs holds the destination's lock: not a failure of this policy.
+    SKIPPED (the error says who holds it), no failure counted, no `on_failure` hooks, no
+    failure notice or ping; a scheduled run is tried again after the short skip pause."""
+    reason = finished.error_message or f"destination {policy.destination} is busy"
+    run = pr.finish_run(
+        svc.catalog, run_id, pr.SKIPPED, job_id=finished.job_id, duration_s=time.monotonic() - started,
+        error_kind=ErrorKind.DESTINATION_BUSY.value, error=reason,
+        details={"hooks": collect.lines, "destination": policy.destination},
+    )
+    if trigger != pr.MANUAL:
+        pr.update_state(svc.catalog, policy.name, retry_at=clock.to_catalog(_skip_retry(policy, clock.now())))
+    _after_effects(svc, policy, run, log)
+    return PolicyRunOutcome(run, finished, None, reason)
 
 
 def _skip_retry(policy: Policy, now: datetime) -> datetime:
