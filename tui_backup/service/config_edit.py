@@ -142,7 +142,7 @@ def _service_at(path: Path, interface: str) -> ProfileService | None:
     try:
         return ProfileService(load_config(path, check_paths=False), interface=interface)
     except CatalogLocked as exc:  # (opening migrates under the write lock)
-        raise CatalogLocked(f"nothing was changed: {exc.message}", exc.hint) from None
+        raise _journal.refused(exc) from None
     except Exception as exc:
         _journal.log.debug("config set on %s without a service first: %s", path, exc)
         return None

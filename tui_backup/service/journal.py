@@ -115,8 +115,13 @@ def recording(svc: ProfileService) -> Iterator[Recorder]:
         try:
             conn = stack.enter_context(svc.catalog.transaction())
         except CatalogLocked as exc:
-            raise CatalogLocked(f"nothing was changed: {exc.message}", exc.hint) from None
+            raise refused(exc) from None
         yield Recorder(svc, conn)
+
+
+def refused(exc: CatalogLocked) -> CatalogLocked:
+    """A locked catalog's error for a change refused before anything was written."""
+    return CatalogLocked(f"nothing was changed: {exc.message}", exc.hint)
 
 
 def try_record(

@@ -170,13 +170,7 @@ def run_policy(
     # -- before hooks --
     before = hooks.run_hooks("before", policy.hooks.before, env("running"), collect, secrets=secrets)
     if before.status == "skip":
-        now = clock.now()
-        run = pr.finish_run(catalog, run_id, pr.SKIPPED, duration_s=time.monotonic() - started,
-                            error=before.message, details={"hooks": collect.lines})
-        if trigger != pr.MANUAL:
-            pr.update_state(catalog, policy.name, retry_at=clock.to_catalog(_skip_retry(policy, now)))
-        _after_effects(svc, policy, run, log)
-        return PolicyRunOutcome(run, None, None, before.message)
+        return _skipped(svc, policy, run_id, before.message, trigger, collect, started, log)
 
     finished: Finished | None = None
     error: str | None = None
@@ -193,7 +187,8 @@ def run_policy(
             error, error_kind = exc.message + (f" ({exc.hint})" if exc.hint else ""), _error_kind(exc)
         else:
             if finished.error_kind == ErrorKind.DESTINATION_BUSY.value:
-                return _busy(svc, policy, run_id, finished, trigger, collect, started, log)
+                reason = finished.error_message or f"destination {policy.destination} is busy"
+                return _skipped(svc, policy, run_id, reason, trigger, collect, started, log, busy=finished)
             if not finished.ok:
                 error = finished.error_message or finished.status
                 error_kind = finished.error_kind or (None if finished.status == CANCELLED else ErrorKind.FAILED.value)
@@ -205,23 +200,25 @@ def run_policy(
                    secrets, log)
 
 
-def _busy(
-    svc: ProfileService, policy: Policy, run_id: int, finished: Finished, trigger: str, collect: _Collector,
-    started: float, log: Log | None,
+def _skipped(
+    svc: ProfileService, policy: Policy, run_id: int, reason: str, trigger: str, collect: _Collector,
+    started: float, log: Log | None, *, busy: Finished | None = None,
 ) -> PolicyRunOutcome:
-    """Another of our own jobs holds the destination's lock: not a failure of this policy.
-    SKIPPED (the error says who holds it), no failure counted, no `on_failure` hooks, no
-    failure notice or ping; a scheduled run is tried again after the short skip pause."""
-    reason = finished.error_message or f"destination {policy.destination} is busy"
+    """A SKIPPED run — a `before` hook said so, or (`busy`: the refused job) another of our
+    own jobs holds the destination's lock. Not a failure: no failure counted, no `on_failure`
+    hooks, no failure notice or ping; a scheduled run is tried again after the short pause."""
+    details: dict[str, Any] = {"hooks": collect.lines}
+    if busy is not None:
+        details["destination"] = policy.destination
     run = pr.finish_run(
-        svc.catalog, run_id, pr.SKIPPED, job_id=finished.job_id, duration_s=time.monotonic() - started,
-        error_kind=ErrorKind.DESTINATION_BUSY.value, error=reason,
-        details={"hooks": collect.lines, "destination": policy.destination},
+        svc.catalog, run_id, pr.SKIPPED, job_id=busy.job_id if busy else None,
+        duration_s=time.monotonic() - started,
+        error_kind=ErrorKind.DESTINATION_BUSY.value if busy else None, error=reason, details=details,
     )
     if trigger != pr.MANUAL:
         pr.update_state(svc.catalog, policy.name, retry_at=clock.to_catalog(_skip_retry(policy, clock.now())))
     _after_effects(svc, policy, run, log)
-    return PolicyRunOutcome(run, finished, None, reason)
+    return PolicyRunOutcome(run, busy, None, reason)
 
 
 def _skip_retry(policy: Policy, now: datetime) -> datetime:
