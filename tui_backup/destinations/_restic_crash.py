@@ -20,12 +20,12 @@ import contextlib
 import hashlib
 import os
 import signal
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 from tui_backup.config.locations import state_home
 from tui_backup.fsutil import FILE_MODE, make_private_dir, pid_alive
+from tui_backup.jobs import orphans
 
 
 def _markers_dir() -> Path:
@@ -46,39 +46,7 @@ def marker_name(repository: str) -> str:
 
 def _orphans(names: set[str]) -> list[int]:
     """PIDs of processes started under one of the markers `names` (restic left running)."""
-    wanted = {f"{RUN_VARIABLE}={n}".encode() for n in names}
-    found: list[int] = []
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/environ", "rb") as f:
-                env = set(f.read().split(b"\0"))
-        except OSError:
-            continue  # gone, or not ours to read
-        if env & wanted:
-            found.append(int(entry.name))
-    return found
-
-
-def _stop(pids: list[int], grace_s: float = 5.0) -> None:
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGINT)
-    deadline = time.monotonic() + grace_s
-    while any(pid_alive(p) and not _zombie(p) for p in pids) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-
-
-def _zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rsplit(b")", 1)[1].split()[0] == b"Z"
-    except (OSError, IndexError):
-        return True
+    return orphans.find({f"{RUN_VARIABLE}={n}" for n in names})
 
 
 def stale_markers(repository: str) -> list[Path]:
@@ -103,12 +71,12 @@ async def unlock_after_crash(repository: str, unlock: Callable[[], Awaitable[Non
     stale = stale_markers(repository)
     if not stale:
         return
-    orphans = await asyncio.to_thread(_orphans, {m.name for m in stale})
+    found = await asyncio.to_thread(_orphans, {m.name for m in stale})
     if note is not None:
-        left = f": stopping the restic it left running (PID {', '.join(map(str, orphans))})" if orphans else ""
+        left = f": stopping the restic it left running (PID {', '.join(map(str, found))})" if found else ""
         note(f"an earlier run was killed while restic ran{left}; running restic unlock (removes only stale locks)")
-    if orphans:
-        await asyncio.to_thread(_stop, orphans)
+    if found:
+        await asyncio.to_thread(orphans.stop, found, signal.SIGINT)
     for attempt in range(tries):
         await unlock()
         if attempt == tries - 1 or await locks_left() == 0:

@@ -29,6 +29,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from tui_backup.jobs import orphans
 from tui_backup.jobs.errors import ErrorKind, JobError, tool_missing
 
 READ_SIZE = 65536
@@ -198,6 +199,7 @@ async def run_process(
     """
     argv = tuple(str(a) for a in argv)
     child_env = dict(env) if env is not None else build_env()
+    child_env.update(orphans.started_by_entry())  # so a run after a SIGKILL of ours can stop it
     if os.path.basename(argv[0]) == "restic":
         child_env.setdefault("RESTIC_PROGRESS_FPS", RESTIC_FPS)
     note = on_note or (lambda _text: None)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui_backup.fsutil import make_private_dir, pid_alive
+from tui_backup.jobs import orphans
 from tui_backup.service.tree_swap import STAGING_PREFIX
 
 if TYPE_CHECKING:
@@ -48,7 +49,11 @@ def staging_pid(name: str) -> int | None:
 
 
 def remove_stale_staging(svc: ProfileService) -> list[Path]:
-    """Remove the staging dirs of restores whose process is gone (e.g. SIGKILLed mid-fetch)."""
+    """Remove the staging dirs of restores whose process is gone (e.g. SIGKILLed mid-fetch).
+
+    The rsync or restic a killed restore started may still be writing into its staging dir
+    (children run in their own session): they are stopped first, or the removal races with
+    them. A dir that could not be removed keeps its registry entry for the next try."""
     registry = svc.paths.state_dir / STAGING_REGISTRY
     removed: list[Path] = []
     if not registry.is_dir():
@@ -60,7 +65,10 @@ def remove_stale_staging(svc: ProfileService) -> list[Path]:
         target = Path(os.readlink(entry))
         # only what the registry says we made: that exact name, a real directory
         if target.name == entry.name and target.is_dir() and not target.is_symlink():
+            orphans.stop(orphans.children_of_dead(pid))
             shutil.rmtree(target, ignore_errors=True)
+            if target.exists():
+                continue
             removed.append(target)
         entry.unlink(missing_ok=True)
     return removed
