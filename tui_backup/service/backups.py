@@ -23,7 +23,7 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -337,10 +337,13 @@ def backup_spec(
     wait: bool = False,
     policy: str = "manual",
     timeout_s: float | None = None,
+    on_start: Callable[[], None] | None = None,
 ) -> JobSpec:
     """The job that backs the profile up to destination `name`, for a runner in a running
     loop (`runner.start(spec, subscribers)`: the TUI, a daemon). The checks that need no
-    job happen here, at once: unknown destination or type, the volume guard."""
+    job happen here, at once: unknown destination or type, the volume guard. `on_start` runs
+    once the job holds the destination (a policy's "start" ping: a run refused as busy
+    never sends one that no end ping would follow)."""
     kind = check_type(type_)
     dest = destination_named(svc.config, name)
     guard_sources(svc, kind)
@@ -349,6 +352,8 @@ def backup_spec(
         svc.guard.require(volume)
 
     async def body(ctx: JobContext) -> None:
+        if on_start is not None:
+            await ctx.in_thread(on_start)
         await backup_body(svc, dest, kind, policy, ctx)
 
     return JobSpec("backup", name, body, lock=name, wait=wait, timeout_s=timeout_s)
@@ -363,6 +368,7 @@ def run_backup(
     wait: bool = False,
     policy: str = "manual",
     timeout_s: float | None = None,
+    on_start: Callable[[], None] | None = None,
 ) -> Finished:
     """Back the profile up to destination `name` (from synchronous code); returns the job's
     Finished event.
@@ -370,7 +376,7 @@ def run_backup(
     Errors found before the job starts (unknown destination, bad type, a volume the guard
     refuses) are raised as TuiBackupError; everything after is in the Finished event.
     """
-    spec = backup_spec(svc, name, type_, wait=wait, policy=policy, timeout_s=timeout_s)
+    spec = backup_spec(svc, name, type_, wait=wait, policy=policy, timeout_s=timeout_s, on_start=on_start)
     return run_job_sync(JobRunner.for_profile(svc), spec, *subscribers)
 
 

@@ -6,7 +6,8 @@
 2. the `before` hooks: on_error "skip" -> the run is recorded SKIPPED (not a failure: no
    failure count; retried after a short pause until the slot is served), "fail" -> a
    failed run, "ignore" -> go on;
-3. healthchecks ping "start"; the backup job (backups.run_backup, policy's include, timeout);
+3. the backup job (backups.run_backup, policy's include, timeout), whose first step, once
+   it holds the destination, is the healthchecks ping "start";
    an error before the job starts (volume guard refusing an offline drive, unknown
    destination) is a failed run like any other; the destination busy with another of our
    own jobs (its lock held, not waited for) is SKIPPED like a hook's skip, the error naming
@@ -178,11 +179,11 @@ def run_policy(
     if before.status == "failed":
         error, error_kind = before.message, HOOK_FAILED
     else:
-        _ping(svc, policy, "start", f"backup {policy.name} started", log)
         timeout_s = float(policy.timeout.seconds) if policy.timeout is not None else None
         try:
             finished = svc.run_backup(policy.destination, policy.include, *subs, wait=wait,
-                                      policy=policy.name, timeout_s=timeout_s)
+                                      policy=policy.name, timeout_s=timeout_s,
+                                      on_start=lambda: _ping(svc, policy, "start", f"backup {policy.name} started", log))
         except TuiBackupError as exc:  # refused before the job started: still a failed run
             error, error_kind = exc.message + (f" ({exc.hint})" if exc.hint else ""), _error_kind(exc)
         else:

@@ -6,7 +6,7 @@ The CLI and the TUI hold no business logic: each action they offer is one method
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -252,10 +252,12 @@ class ProfileService:
         wait: bool = False,
         policy: str = "manual",
         timeout_s: float | None = None,
+        on_start: Callable[[], None] | None = None,
     ) -> Finished:
         from tui_backup.service import backups
 
-        return backups.run_backup(self, name, type, subscribers, wait=wait, policy=policy, timeout_s=timeout_s)
+        return backups.run_backup(self, name, type, subscribers, wait=wait, policy=policy, timeout_s=timeout_s,
+                                  on_start=on_start)
 
     def list_restore_points(self, name: str) -> list[RestorePoint]:
         from tui_backup.service import backups
