@@ -67,7 +67,12 @@ from tui_backup.service import journal as _journal
 from tui_backup.service.artifacts import ChecksumMismatch, decompress_file
 from tui_backup.service.faults import checkpoint
 from tui_backup.service.restore import SAFETY_COMPRESSION_LEVEL, TableChange, _verify_live
-from tui_backup.service.safety_trash import recover_safety_areas, trash_replaced
+from tui_backup.service.safety_trash import (
+    recover_safety_areas,
+    register_area,
+    trash_replaced,
+    unregister_area,
+)
 from tui_backup.service.snapshots import Stopper, require_volumes, stage_snapshot
 from tui_backup.service.staging import drop_staging, new_staging, remove_stale_staging
 from tui_backup.service.tree_swap import (
@@ -75,6 +80,7 @@ from tui_backup.service.tree_swap import (
     Unit,
     copy_entry,
     differs,
+    record_unit,
     safety_area,
     same_filesystem,
     sha256_file,
@@ -568,15 +574,20 @@ class _Restore:
                 dst = self.to / top
                 if os.path.lexists(dst):  # only with --force: kept, never deleted
                     area = safety_area(self.to / "x", ctx.job_id)
+                    register_area(self.svc, area)  # a kill from here on: the next run finishes it
                     make_private_dir(area)
+                    record_unit(area, Unit(top, dst, dst))
                     os.rename(dst, area / top)
                     moved_aside.append((dst, area / top))
+                    checkpoint("backup_restore.placing")
                 count += sum(1 for _ in walk_entries(f.root / top))
                 os.rename(f.root / top, dst)
         ctx.summary = f"restored {f.point.id} from {self.dest.name} to {self.to}"
         handoff = trash_replaced(
             self.svc, moved_aside, [p.parent for _d, p in moved_aside], job_id=ctx.job_id, log=ctx.thread_log
         )
+        for area in dict.fromkeys(p.parent for _d, p in moved_aside):
+            unregister_area(self.svc, area)
         return BackupRestoreResult(
             self.dest.name, f.point.id, str(self.to), False, count, f.db_raw is not None,
             safety_areas=handoff.left_in, safety_items=handoff.items,

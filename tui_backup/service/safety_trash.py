@@ -7,11 +7,16 @@ path it replaced: `tui-backup trash restore ID --overwrite` swaps the old versio
 (the restored one going to the trash in turn), and `history PATH` finds it by that path.
 Failing to trash never fails the restore: the entry then stays in the safety area, which
 the result names.
+
+Areas next to the sources are found by looking there; an area made elsewhere (a restore
+`--to DIR --force` moving DIR's entries aside) is registered as a symlink in
+`<state>/safety-areas/` first, so a restore killed there is finished by the next run too.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -24,6 +29,44 @@ if TYPE_CHECKING:
     from tui_backup.service.profile import ProfileService
 
 KIND = "safety"
+AREA_REGISTRY = "safety-areas"  # in the state dir: one symlink per area away from the sources
+
+
+def _registry_entry(svc: ProfileService, area: Path) -> Path:
+    digest = hashlib.sha256(str(area).encode()).hexdigest()[:16]
+    return svc.paths.state_dir / AREA_REGISTRY / f"{area.name}-{digest}"
+
+
+def register_area(svc: ProfileService, area: Path) -> None:
+    """Make `area` findable by `recover_safety_areas` (call before moving anything into it)."""
+    from tui_backup.fsutil import make_private_dir
+
+    make_private_dir(svc.paths.state_dir / AREA_REGISTRY)
+    entry = _registry_entry(svc, area)
+    if not entry.is_symlink():
+        entry.symlink_to(area)
+
+
+def unregister_area(svc: ProfileService, area: Path) -> None:
+    """Forget `area` once it is gone (an area still holding something stays registered)."""
+    if not os.path.lexists(area):
+        _registry_entry(svc, area).unlink(missing_ok=True)
+
+
+def _registered_areas(svc: ProfileService) -> list[Path]:
+    registry = svc.paths.state_dir / AREA_REGISTRY
+    try:
+        entries = [e for e in registry.iterdir() if e.is_symlink()]
+    except OSError:
+        return []
+    areas: list[Path] = []
+    for entry in entries:
+        area = Path(os.readlink(entry))
+        if not os.path.lexists(area):
+            entry.unlink(missing_ok=True)
+        elif entry.name.startswith(area.name + "-"):  # only what the registry says we made
+            areas.append(area)
+    return areas
 
 
 def restore_command(item_id: str) -> str:
@@ -104,35 +147,35 @@ def recover_safety_areas(svc: ProfileService) -> list[str]:
 
     job_rows.reap_dead_jobs(svc.catalog)
     src = svc.config.source
-    parents = dict.fromkeys(p.parent for p in (*src.files, *src.config_files))
+    areas: list[Path] = []
+    for parent in dict.fromkeys(p.parent for p in (*src.files, *src.config_files)):
+        with contextlib.suppress(OSError):
+            areas += [a for a in parent.iterdir() if a.name.startswith(SAFETY_PREFIX)]
     done: list[str] = []
-    for parent in parents:
-        try:
-            areas = [a for a in parent.iterdir() if a.name.startswith(SAFETY_PREFIX)]
-        except OSError:
+    for area in dict.fromkeys([*areas, *_registered_areas(svc)]):
+        job_id = area.name[len(SAFETY_PREFIX) :]
+        if not area.name.startswith(SAFETY_PREFIX) or not job_id.isdigit() or not area.is_dir() or area.is_symlink():
             continue
-        for area in areas:
-            job_id = area.name[len(SAFETY_PREFIX) :]
-            if not job_id.isdigit() or not area.is_dir() or area.is_symlink():
+        with contextlib.suppress(TuiBackupError):
+            if job_rows.get_job(svc.catalog, int(job_id)).status == job_rows.RUNNING:
+                continue  # a restore still at work (or one on another host)
+        for rel, live in read_record(area):
+            copy = area / rel
+            if not os.path.lexists(copy):
                 continue
-            with contextlib.suppress(TuiBackupError):
-                if job_rows.get_job(svc.catalog, int(job_id)).status == job_rows.RUNNING:
-                    continue  # a restore still at work (or one on another host)
-            for rel, live in read_record(area):
-                copy = area / rel
-                if not os.path.lexists(copy):
-                    continue
-                if os.path.lexists(live):
-                    item = trash.put(svc, copy, kind=KIND, reason=f"replaced by restore job {job_id} (interrupted)",
-                                     job_id=int(job_id), original=live, details={"restore_job": int(job_id)})
-                    done.append(f"the replaced {live} is trash item {item.id} ({restore_command(item.id)})")
-                else:
-                    os.makedirs(live.parent, exist_ok=True)
-                    os.rename(copy, live)
-                    done.append(f"put {live} back: restore job {job_id} was killed before replacing it")
-            drop_record(area)
-            remove_empty_dirs(area)
+            if os.path.lexists(live):
+                item = trash.put(svc, copy, kind=KIND, reason=f"replaced by restore job {job_id} (interrupted)",
+                                 job_id=int(job_id), original=live, details={"restore_job": int(job_id)})
+                done.append(f"the replaced {live} is trash item {item.id} ({restore_command(item.id)})")
+            else:
+                os.makedirs(live.parent, exist_ok=True)
+                os.rename(copy, live)
+                done.append(f"put {live} back: restore job {job_id} was killed before replacing it")
+        drop_record(area)
+        remove_empty_dirs(area)
+        unregister_area(svc, area)
     return done
 
 
-__all__ = ["KIND", "Handoff", "recover_safety_areas", "restore_command", "trash_replaced"]
+__all__ = ["KIND", "Handoff", "recover_safety_areas", "register_area", "restore_command", "trash_replaced",
+           "unregister_area"]

@@ -97,7 +97,7 @@ class TreeSwap:
                 make_private_dir(area)
                 self.safety_areas.append(area)
             _makedirs(step.safety.parent, step.created)
-            _record_unit(area, unit)
+            record_unit(area, unit)
             os.rename(unit.live, step.safety)
             step.moved_out = True
         if os.path.lexists(staged):
@@ -135,7 +135,8 @@ class TreeSwap:
             raise first
 
 
-def _record_unit(area: Path, unit: Unit) -> None:
+def record_unit(area: Path, unit: Unit) -> None:
+    """Note (durably) that `unit`'s live entry is about to move to `area / unit.rel`."""
     fd = os.open(area / UNITS_RECORD, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     with os.fdopen(fd, "a", encoding="utf-8") as f:
         f.write(json.dumps({"rel": unit.rel, "live": str(unit.live)}) + "\n")
