@@ -69,6 +69,8 @@ def test_killed_between_moving_aside_and_placing_is_put_back_by_the_next_run(
     assert not area.exists() and _registered(profile_config) == []
     with open_service(profile_config) as svc:
         assert svc.trash_items(kind="safety") == []  # nothing had replaced it: nothing to trash
+        [entry] = [e for e in svc.journal_list(limit=100) if e.action == "restore.recovered"]
+    assert entry.target == str(out / "config") and entry.details["put_back_from"] == str(area / "config")
 
     again = run_cli(profile_config, "backup", "restore", "usb", "latest", "--to", str(out), "--force", "--yes")
     assert again.returncode == 0, again.stderr

@@ -137,7 +137,7 @@ def recover_safety_areas(svc: ProfileService) -> list[str]:
     place is empty (killed between the two renames), the replaced one is renamed back. Either
     way every entry is in its place or in the trash. Returns what was done, for the job log."""
     from tui_backup.catalog import jobs as job_rows
-    from tui_backup.service import trash
+    from tui_backup.service import journal, trash
     from tui_backup.service.tree_swap import (
         SAFETY_PREFIX,
         drop_record,
@@ -171,6 +171,8 @@ def recover_safety_areas(svc: ProfileService) -> list[str]:
                 os.makedirs(live.parent, exist_ok=True)
                 os.rename(copy, live)
                 done.append(f"put {live} back: restore job {job_id} was killed before replacing it")
+                journal.try_record(svc, "restore.recovered", str(live),
+                                   {"restore_job": int(job_id), "put_back_from": str(copy)})
         drop_record(area)
         remove_empty_dirs(area)
         unregister_area(svc, area)
