@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import hashlib
 import os
-import signal
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -76,7 +75,7 @@ async def unlock_after_crash(repository: str, unlock: Callable[[], Awaitable[Non
         left = f": stopping the restic it left running (PID {', '.join(map(str, found))})" if found else ""
         note(f"an earlier run was killed while restic ran{left}; running restic unlock (removes only stale locks)")
     if found:
-        await asyncio.to_thread(orphans.stop, found, signal.SIGINT)
+        await asyncio.to_thread(orphans.stop, found)
     for attempt in range(tries):
         await unlock()
         if attempt == tries - 1 or await locks_left() == 0:

@@ -47,8 +47,9 @@ def children_of_dead(pid: int) -> list[int]:
     return find({f"{STARTED_BY_VARIABLE}={pid}"})
 
 
-def stop(pids: list[int], first: signal.Signals = signal.SIGTERM, grace_s: float = 5.0) -> None:
-    """`first` to each (restic wants SIGINT to remove its own lock), SIGKILL after `grace_s`."""
+def stop(pids: list[int], first: signal.Signals = signal.SIGINT, grace_s: float = 5.0) -> None:
+    """`first` to each (SIGINT: rsync and restic stop cleanly on it, restic removing its own
+    lock), SIGKILL after `grace_s`."""
     for pid in pids:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, first)

@@ -71,7 +71,7 @@ from tui_backup.catalog import jobs as job_rows
 from tui_backup.errors import CancelledError as UserCancelled
 from tui_backup.errors import TuiBackupError
 from tui_backup.fsutil import FILE_MODE, make_private_dir
-from tui_backup.jobs import control
+from tui_backup.jobs import control, orphans
 from tui_backup.jobs.errors import ErrorKind, JobError, describe
 from tui_backup.jobs.events import (
     CANCELLED,
@@ -545,6 +545,15 @@ class JobRunner:
                 job_rows.set_log_path(self.catalog, handle.job_id, str(handle.log_path))
         self.handles[handle.job_id] = handle
 
+    @staticmethod
+    async def _stop_left_running(handle: JobHandle, dead_pid: int) -> None:
+        """The rsync/restic a killed holder started may still write to the destination (they
+        run in their own session): stop them before this job touches what they write."""
+        left = await asyncio.to_thread(orphans.children_of_dead, dead_pid)
+        if left:
+            handle._note(f"stopping what PID {dead_pid} left running: PID {', '.join(map(str, left))}")
+            await asyncio.to_thread(orphans.stop, left)
+
     async def _run(self, handle: JobHandle) -> None:
         spec = handle.spec
         ctx = handle.ctx
@@ -572,6 +581,7 @@ class JobRunner:
                 )
                 if dest_lock.took_over is not None:
                     handle._note(f"took over the lock left by a dead process: {dest_lock.took_over.describe()}")
+                    await self._stop_left_running(handle, dest_lock.took_over.pid)
             if spec.uses_slot:
                 if self.locks_dir is not None:
                     slot = await SlotPool(self.locks_dir, self.max_concurrent).acquire(
