@@ -4,6 +4,7 @@
               events: Started, Progress, LogLine, JobWarning, Finished (+ status constants)
 - runner.py   JobRunner, JobSpec, JobContext, JobHandle, run_job_sync
 - process.py  run_process (no shell, own session, SIGINT→SIGTERM→SIGKILL), build_env, LineSplitter
+- orphans.py  finding/stopping the children a SIGKILLed run of the tool left running
 - parsers/    restic --json (ResticJsonParser), rsync progress2/itemize/stats (RsyncParser)
 - errors.py   ErrorKind, classify_restic, classify_rsync, JobError
 - locks.py    FileLock / destination_lock (per destination, across processes), SlotPool
