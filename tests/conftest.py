@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,6 +35,16 @@ def real_clock() -> Iterator[None]:
     clock.set_now(None)
     yield
     clock.set_now(None)
+
+
+@pytest.fixture(autouse=True)
+def steady_input_cursor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A focused Input's cursor blinks every 0.5 s, so a snapshot of a form would depend on the
+    moment it is taken (a slow machine catches it hidden). In app tests it stays shown.
+    Only when the test already loaded Textual: one-shot command tests must not import it."""
+    input_module = sys.modules.get("textual.widgets._input")
+    if input_module is not None:
+        monkeypatch.setattr(input_module.Input, "_toggle_cursor", lambda _self: None)
 
 
 def make_app_db(path: Path, rows: int = 500) -> Path:

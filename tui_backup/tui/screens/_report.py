@@ -24,6 +24,7 @@ from textual.widgets import Button, Label, Static
 from tui_backup.errors import TuiBackupError
 from tui_backup.tui.formatting import Clock, utc_clock
 from tui_backup.tui.screens._dialog import dialog_css
+from tui_backup.tui.static_update import update_static
 
 if TYPE_CHECKING:
     from tui_backup.service.profile import ProfileService
@@ -87,7 +88,7 @@ class ReportScreen(ModalScreen[bool], Generic[DataT]):
 
     def show_report(self, data: DataT) -> None:
         """Put the report on screen (override to fill a table instead)."""
-        self.query_one("#view", Static).update(self.render_report(data))
+        update_static(self.query_one("#view", Static), self.render_report(data))
 
     def report_widgets(self) -> ComposeResult:
         yield Static(LOADING, id="view")
@@ -138,7 +139,7 @@ class ReportScreen(ModalScreen[bool], Generic[DataT]):
     def on_report_loaded(self, message: ReportLoaded) -> None:
         message.stop()
         if message.error is not None:
-            self.query_one("#report").query(Static).first().update(Text(f"✖ {message.error}"))
+            update_static(self.query_one("#report").query(Static).first(), Text(f"✖ {message.error}"))
             return
         self.data = message.data  # type: ignore[assignment]  # what fetch returned
         assert self.data is not None

@@ -21,6 +21,7 @@ from textual.widgets import Button, DataTable, Static
 from tui_backup.tui.formatting import display_path
 from tui_backup.tui.screens._report import LOADING, ReportScreen
 from tui_backup.tui.screens.prompts import PathPromptScreen
+from tui_backup.tui.static_update import update_static
 from tui_backup.tui.widgets._operations import selected_key
 
 
@@ -101,7 +102,7 @@ class ConfigScreen(ReportScreen["list[ConfigValue]"]):
                     "(comments and layout kept; an invalid value is refused)")
 
     def show_report(self, data: list[ConfigValue]) -> None:
-        self.query_one("#config-path", Static).update(self.render_report(data))
+        update_static(self.query_one("#config-path", Static), self.render_report(data))
         table = self.table
         keep = selected_key(table)
         table.clear()

@@ -49,6 +49,7 @@ from tui_backup.tui.screens.policy_fields import (
     weekday_options,
 )
 from tui_backup.tui.screens.policy_screens import PolicyDiffScreen
+from tui_backup.tui.static_update import update_static
 
 if TYPE_CHECKING:
     from tui_backup.service.policy_edit import PolicyChange
@@ -256,7 +257,7 @@ class PolicyFormScreen(ModalScreen["PolicyChange | None"]):
         help_text = f.help if f is not None else ""
         if event.widget.id == "kind":
             help_text = "schedule: a frequency, a cron expression, an interval, or manual runs only."
-        self.query_one("#help", Static).update(help_text)
+        update_static(self.query_one("#help", Static), help_text)
 
     def show_error(self, text: str) -> None:
         self.query_one("#error", Static).update(text)

@@ -29,6 +29,7 @@ from tui_backup.service.profiles import (
 )
 from tui_backup.tui.formatting import age, display_path, health_label
 from tui_backup.tui.screens._dialog import dialog_css
+from tui_backup.tui.static_update import update_static
 
 if TYPE_CHECKING:
     from tui_backup.tui.app import BackupApp
@@ -113,7 +114,7 @@ class ProfilePicker(ModalScreen[Path | None]):
             mark = "●" if entry.config == self.current else " "
             table.add_row(mark, escape(entry.name), CHECKING, "", "", key=str(entry.config))
         if not self.entries:
-            self.query_one("#detail", Static).update("No profile yet: press n to create one.")
+            update_static(self.query_one("#detail", Static), "No profile yet: press n to create one.")
         else:
             index = next((i for i, e in enumerate(self.entries) if e.config == self.current), 0)
             table.move_cursor(row=index)
@@ -155,7 +156,7 @@ class ProfilePicker(ModalScreen[Path | None]):
             lines.append(f"last backup: {last_backup_text(health)}")
         if entry.config == self.current:
             lines.append("● open now")
-        self.query_one("#detail", Static).update("\n".join(lines))
+        update_static(self.query_one("#detail", Static), "\n".join(lines))
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:

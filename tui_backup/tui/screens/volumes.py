@@ -17,6 +17,7 @@ from textual.widgets import Button, DataTable, Static
 from tui_backup.tui.formatting import display_path, human_bytes, volume_label
 from tui_backup.tui.screens._report import LOADING, ReportScreen
 from tui_backup.tui.screens.confirm import ConfirmScreen
+from tui_backup.tui.static_update import update_static
 from tui_backup.tui.widgets._operations import selected_key
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ class VolumesScreen(ReportScreen["list[VolumeStatus]"]):
                           escape(display_path(v.path)), key=v.name)  # escape(): a path may hold "[...]"
         if keep is not None and keep in {v.name for v in data}:
             table.move_cursor(row=table.get_row_index(keep))
-        self.query_one("#hints", Static).update(self.render_report(data))
+        update_static(self.query_one("#hints", Static), self.render_report(data))
 
     def action_reload(self) -> None:
         self.reload()

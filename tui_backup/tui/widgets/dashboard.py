@@ -45,6 +45,7 @@ from tui_backup.tui.formatting import (
     volume_label,
 )
 from tui_backup.tui.panes import shown
+from tui_backup.tui.static_update import update_static
 from tui_backup.tui.widgets.jobs import progress_figures
 
 if TYPE_CHECKING:
@@ -368,9 +369,9 @@ class Dashboard(VerticalScroll):
 
     def show_status(self, report: StatusReport, now: datetime) -> None:
         self.report = report
-        self.query_one("#summary", Static).update(render_summary(report, now))
-        self.query_one("#volumes", Static).update(render_volumes(report.volumes))
-        self.query_one("#sources", Static).update(render_sources(report))
+        update_static(self.query_one("#summary", Static), render_summary(report, now))
+        update_static(self.query_one("#volumes", Static), render_volumes(report.volumes))
+        update_static(self.query_one("#sources", Static), render_sources(report))
         self._show_alerts()
         self.refresh_data()
 
@@ -378,13 +379,13 @@ class Dashboard(VerticalScroll):
         message.stop()
         note = self.query_one("#policies-note", Static)
         if message.statuses is None:
-            note.update(f"? the policies' health is unavailable: {message.problem}")
+            update_static(note, f"? the policies' health is unavailable: {message.problem}")
             note.display = True
             return
         self.statuses = message.statuses
         now = self.clock()
         note.display = not self.statuses
-        note.update("No policies yet: press 3, then a, to add one.")
+        update_static(note, "No policies yet: press 3, then a, to add one.")
         rows = self.query_one("#policy-rows", Vertical)
         shown = list(rows.query_children(PolicySummary))
         if [w._status.name for w in shown] == [s.name for s in self.statuses]:
@@ -398,13 +399,13 @@ class Dashboard(VerticalScroll):
     def on_activity_loaded(self, message: ActivityLoaded) -> None:
         message.stop()
         self.running = message.running
-        self.query_one("#running", Static).update(render_running(message.running))
+        update_static(self.query_one("#running", Static), render_running(message.running))
         if message.volumes is not None:
-            self.query_one("#volumes", Static).update(render_volumes(message.volumes))
+            update_static(self.query_one("#volumes", Static), render_volumes(message.volumes))
 
     def _show_alerts(self) -> None:
         problems = self.report.problems if self.report is not None else []
-        self.query_one("#alerts", Static).update(render_alerts(self.statuses, problems))
+        update_static(self.query_one("#alerts", Static), render_alerts(self.statuses, problems))
 
     # ---- the profile-wide tools (bound keys): a screen each, imported when first used ----
 

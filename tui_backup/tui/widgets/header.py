@@ -8,6 +8,7 @@ from textual.widgets import Label
 
 from tui_backup.service.status import StatusReport
 from tui_backup.tui.formatting import health_label
+from tui_backup.tui.static_update import update_static
 
 
 class ProfileHeader(Horizontal):
@@ -62,5 +63,5 @@ class ProfileHeader(Horizontal):
             text += f" ({count} problem{'s' if count != 1 else ''})"
         if report.running_jobs:
             text = f"⟳ {report.running_jobs} running · {text}"
-        label.update(text)
+        update_static(label, text)
         label.set_classes(f"-{report.health}")
