@@ -19,6 +19,7 @@ from textual.widgets import Button, Footer, Input, Label, Static
 
 from tui_backup.errors import TuiBackupError
 from tui_backup.service.profiles import database_url, new_profile_problems, split_paths
+from tui_backup.tui.static_update import update_static
 
 # field id -> (label, placeholder)
 FIELDS: tuple[tuple[str, str, str], ...] = (
@@ -104,7 +105,7 @@ class FirstRunScreen(Screen[Path | None]):
         for field, _label, _placeholder in FIELDS:
             note = self.query_one(f"#{field}-problem", Static)
             text = problems.get(field, "") if field in fields else ""
-            note.update(f"✖ {text}" if text else "")
+            update_static(note, f"✖ {text}" if text else "")
             note.set_class(bool(text), "-shown")
         return problems
 
@@ -163,7 +164,7 @@ class FirstRunScreen(Screen[Path | None]):
 
     def _start(self, text: str) -> None:
         self._busy = True
-        self.query_one("#state", Static).update(text)
+        update_static(self.query_one("#state", Static), text)
 
     @work(thread=True, exclusive=True, group="first-run", exit_on_error=False)
     def _create(self, name: str, database: str, files: tuple[Path, ...], config_files: tuple[Path, ...],
@@ -198,4 +199,4 @@ class FirstRunScreen(Screen[Path | None]):
         error = message.error
         text = error.message if error is not None else "failed"
         hint = f" — {error.hint}" if error is not None and error.hint else ""
-        self.query_one("#state", Static).update(f"✖ {text}{hint}")
+        update_static(self.query_one("#state", Static), f"✖ {text}{hint}")

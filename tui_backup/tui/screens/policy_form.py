@@ -236,7 +236,7 @@ class PolicyFormScreen(ModalScreen["PolicyChange | None"]):
                 self.query_one("#fields").mount(error, after=self.query_one(f"#{f.id}"))
             return
         error = found.only_one(Static)
-        error.update(f"✖ {text}" if text else "")
+        update_static(error, f"✖ {text}" if text else "")
         error.display = bool(text)
 
     @on(Input.Changed)
@@ -260,7 +260,7 @@ class PolicyFormScreen(ModalScreen["PolicyChange | None"]):
         update_static(self.query_one("#help", Static), help_text)
 
     def show_error(self, text: str) -> None:
-        self.query_one("#error", Static).update(text)
+        update_static(self.query_one("#error", Static), text)
 
     # ---- values ----
 

@@ -263,7 +263,7 @@ class PolicySummary(Horizontal):
         except NoMatches:  # a fresh report before this one finished mounting: on_mount shows it
             return
         light.show(status.health)
-        self.query_one(".facts", Static).update(policy_lines(status, now))
+        update_static(self.query_one(".facts", Static), policy_lines(status, now))
         spark = self.query_one(Sparkline)
         spark.data = [float(s) for s in status.sizes]
         spark.display = len(status.sizes) >= 2
